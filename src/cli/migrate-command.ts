@@ -1,0 +1,23 @@
+import type { Command } from 'commander';
+import { loadConfig, redactUrl } from '../config.js';
+import { migrate, openDatabase } from '../storage/open-database.js';
+import { withConfigErrors } from './config-errors.js';
+
+export function registerMigrate(program: Command): void {
+  program
+    .command('migrate')
+    .description('bring the database schema up to date, then exit')
+    .option('--database <url>', 'sqlite:<path> or postgres://… (TESSERA_DATABASE_URL)')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { database?: string; json?: boolean }) => {
+      const config = withConfigErrors(() => loadConfig(process.env, opts.database === undefined ? {} : { database: opts.database }));
+      const database = await openDatabase(config.databaseUrl);
+      try {
+        const applied = await migrate(database);
+        if (opts.json) process.stdout.write(`${JSON.stringify({ database: redactUrl(config.databaseUrl), applied })}\n`);
+        else process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'schema is up to date\n');
+      } finally {
+        await database.close();
+      }
+    });
+}

@@ -1,0 +1,77 @@
+import type { DomainConfig } from './domain/deps.js';
+import { parseDuration } from './domain/when.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config extends DomainConfig {
+  databaseUrl: string;
+  host: string;
+  port: number;
+  logLevel: LogLevel;
+}
+
+/** Values given on the command line; they win over the environment. */
+export interface ConfigOverrides {
+  database?: string;
+  host?: string;
+  port?: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const TWO_YEARS = 2 * 365 * 86400;
+
+/**
+ * Reads configuration from the environment (the only reader of process.env) and command-line
+ * overrides. Every problem is reported at once, each naming the variable; nothing falls back to a
+ * default when a value was given but is bad.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = {}): Config {
+  const problems: string[] = [];
+  const pick = (name: string, flag: string | undefined): string | undefined => flag ?? (env[name] === '' ? undefined : env[name]);
+
+  const databaseUrl = pick('TESSERA_DATABASE_URL', overrides.database) ?? 'sqlite:data/tessera.db';
+  if (!/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(databaseUrl)) {
+    problems.push(`TESSERA_DATABASE_URL (--database) must be sqlite:<path> or postgres://…, got '${redactUrl(databaseUrl)}'`);
+  }
+
+  const host = pick('TESSERA_HOST', overrides.host) ?? '127.0.0.1';
+  if (!/^[A-Za-z0-9.:[\]-]+$/.test(host)) problems.push(`TESSERA_HOST (--host) is not a host name or address: '${host}'`);
+
+  const portText = pick('TESSERA_PORT', overrides.port) ?? '8080';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) problems.push(`TESSERA_PORT (--port) must be a port number 0-65535, got '${portText}'`);
+
+  const lifetimeText = pick('TESSERA_MAX_TOKEN_LIFETIME', undefined);
+  const maxTokenLifetimeSeconds = lifetimeText === undefined ? TWO_YEARS : parseDuration(lifetimeText);
+  if (maxTokenLifetimeSeconds === undefined || maxTokenLifetimeSeconds <= 0) {
+    problems.push(`TESSERA_MAX_TOKEN_LIFETIME must be a duration such as 90d or 2y, got '${lifetimeText}'`);
+  }
+
+  const requireText = pick('TESSERA_REQUIRE_TOKEN_EXPIRY', undefined) ?? '0';
+  if (!['0', '1', 'true', 'false'].includes(requireText)) problems.push(`TESSERA_REQUIRE_TOKEN_EXPIRY must be 0, 1, true or false, got '${requireText}'`);
+
+  const logLevel = (pick('TESSERA_LOG_LEVEL', undefined) ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`TESSERA_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    databaseUrl,
+    host,
+    port,
+    logLevel,
+    maxTokenLifetimeSeconds: maxTokenLifetimeSeconds!,
+    requireTokenExpiry: requireText === '1' || requireText === 'true',
+  };
+}
+
+/** A database URL with any password replaced, safe to print. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}

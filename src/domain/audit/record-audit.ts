@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import type { Deps, RequestContext } from '../deps.js';
+import type { Principal } from '../principal.js';
+import type { Store } from '../store.js';
+
+export interface AuditInput {
+  action: string;
+  orgId?: string | null;
+  targetType?: string;
+  targetId?: string | null;
+  targetName?: string | null;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Writes one audit event through `store`, which should be the transaction that makes the change,
+ * so the change and its record commit or roll back together.
+ */
+export async function recordAudit(
+  store: Store,
+  deps: Pick<Deps, 'clock'>,
+  ctx: RequestContext,
+  actor: Principal,
+  input: AuditInput,
+): Promise<void> {
+  const token = actor.kind === 'system' ? null : actor.token;
+  await store.insertAudit({
+    id: randomUUID(),
+    occurredAt: deps.clock.now(),
+    orgId: input.orgId ?? null,
+    action: input.action,
+    actorUserId: actor.kind === 'user' ? actor.user.id : null,
+    actorLogin: actor.kind === 'user' ? actor.user.login : actor.kind === 'system' ? 'system' : null,
+    tokenId: token?.id ?? null,
+    tokenName: token ? token.name : null,
+    targetType: input.targetType ?? null,
+    targetId: input.targetId ?? null,
+    targetName: input.targetName ?? null,
+    sourceIp: ctx.sourceIp,
+    userAgent: ctx.userAgent,
+    requestId: ctx.requestId,
+    details: input.details ?? null,
+  });
+}

@@ -1,0 +1,42 @@
+/**
+ * The error catalogue. Every failure the domain reports carries one of these codes; the HTTP layer
+ * maps each code to a status in one table (src/http/errors.ts), so adding a code here does not
+ * compile until it has a status there.
+ */
+export type ErrorCode =
+  | 'invalid_request'
+  | 'token_missing'
+  | 'token_invalid'
+  | 'token_expired'
+  | 'token_revoked'
+  | 'token_in_query'
+  | 'forbidden'
+  | 'not_found'
+  | 'org_not_found'
+  | 'team_not_found'
+  | 'user_not_found'
+  | 'token_not_found'
+  | 'member_not_found'
+  | 'expires_invalid'
+  | 'name_invalid'
+  | 'token_name_taken'
+  | 'org_name_taken'
+  | 'team_name_taken'
+  | 'login_taken'
+  | 'continuation_token_invalid'
+  | 'last_admin'
+  | 'unavailable';
+
+export class DomainError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'DomainError';
+    this.code = code;
+  }
+}
+
+/** Shorthand for throwing a DomainError. */
+export function fail(code: ErrorCode, message: string): never {
+  throw new DomainError(code, message);
+}

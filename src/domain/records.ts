@@ -1,0 +1,119 @@
+import type { TokenType } from './tokens/token-format.js';
+
+/** Domain records: what the rules work with. Storage maps its rows to these, one mapper per table. */
+export interface User {
+  id: string;
+  login: string;
+  email: string;
+  name: string;
+  passwordHash: string | null;
+  siteAdmin: boolean;
+  disabledAt: number | null;
+  createdAt: number;
+}
+
+export type OrgRole = 'admin' | 'member';
+export type TeamRole = 'maintainer' | 'member';
+
+export interface Organization {
+  id: string;
+  name: string;
+  createdAt: number;
+}
+
+export interface Team {
+  id: string;
+  orgId: string;
+  name: string;
+  description: string;
+  createdAt: number;
+}
+
+export type TokenSource = 'console' | 'api' | 'cli' | 'oidc' | 'rotation';
+
+export interface OidcOrigin {
+  issuerId: string;
+  issuerName: string;
+  subject: string;
+}
+
+export interface TokenRecord {
+  id: string;
+  type: TokenType;
+  userId: string | null;
+  orgId: string | null;
+  teamId: string | null;
+  name: string;
+  description: string;
+  tokenHash: string;
+  displayValue: string;
+  admin: boolean;
+  source: TokenSource;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  createdBy: string;
+  createdByUserId: string | null;
+  /** Unix seconds; 0 = never. */
+  expires: number;
+  /** Unix seconds; 0 = never used. */
+  lastUsed: number;
+  /** Unix seconds; 0 = not revoked. */
+  revokedAt: number;
+  oidc: OidcOrigin | null;
+}
+
+/** A token together with what it belongs to, as read for authentication in one query. */
+export interface Credential {
+  token: TokenRecord;
+  user: User | null;
+  org: Organization | null;
+  team: Team | null;
+}
+
+export interface Member {
+  user: User;
+  role: OrgRole;
+}
+
+export interface TeamMember {
+  user: User;
+  role: TeamRole;
+}
+
+export interface OrgMembership {
+  org: Organization;
+  role: OrgRole;
+}
+
+export interface AuditEvent {
+  id: string;
+  /** Milliseconds since the epoch. */
+  occurredAt: number;
+  orgId: string | null;
+  action: string;
+  actorUserId: string | null;
+  actorLogin: string | null;
+  tokenId: string | null;
+  tokenName: string | null;
+  targetType: string | null;
+  targetId: string | null;
+  targetName: string | null;
+  sourceIp: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+  details: Record<string, unknown> | null;
+}
+
+export type TokenFilter = 'active' | 'expired' | 'all';
+
+/** Which tokens a list covers. */
+export type TokenScope =
+  | { type: 'personal'; userId: string }
+  | { type: 'organization'; orgId: string }
+  | { type: 'team'; teamId: string };
+
+/** Position in a newest-first listing: the last row of the previous page. */
+export interface TokenCursor {
+  createdAt: number;
+  id: string;
+}

@@ -1,0 +1,69 @@
+import type {
+  AuditEvent,
+  Credential,
+  Member,
+  OrgMembership,
+  OrgRole,
+  Organization,
+  Team,
+  TeamMember,
+  TeamRole,
+  TokenCursor,
+  TokenFilter,
+  TokenRecord,
+  TokenScope,
+  User,
+} from './records.js';
+
+/**
+ * What the domain needs persisted. Implemented once over Kysely for SQLite and PostgreSQL
+ * (src/storage/kysely-store.ts). Methods that write are meant to be called inside `transaction`
+ * together with the audit event that records them, so a change and its audit row commit together.
+ * Uniqueness is enforced by constraints: inserts that collide throw the matching DomainError.
+ */
+export interface Store {
+  /** Runs `fn` in one transaction; it commits when `fn` resolves and rolls back when it throws. */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  /** Cheap round trip used by the readiness probe. */
+  ping(): Promise<void>;
+
+  countUsers(): Promise<number>;
+  insertUser(user: User): Promise<void>;
+  findUserByLogin(login: string): Promise<User | undefined>;
+
+  insertOrg(org: Organization): Promise<void>;
+  findOrgByName(name: string): Promise<Organization | undefined>;
+
+  findMemberRole(orgId: string, userId: string): Promise<OrgRole | undefined>;
+  upsertMember(orgId: string, userId: string, role: OrgRole, at: number): Promise<void>;
+  deleteMember(orgId: string, userId: string): Promise<boolean>;
+  listMembers(orgId: string): Promise<Member[]>;
+  countAdmins(orgId: string): Promise<number>;
+  listMemberships(userId: string): Promise<OrgMembership[]>;
+
+  insertTeam(team: Team): Promise<void>;
+  findTeam(orgId: string, name: string): Promise<Team | undefined>;
+  listTeams(orgId: string): Promise<Team[]>;
+  deleteTeam(teamId: string): Promise<void>;
+  findTeamRole(teamId: string, userId: string): Promise<TeamRole | undefined>;
+  upsertTeamMember(teamId: string, userId: string, role: TeamRole, at: number): Promise<void>;
+  deleteTeamMember(teamId: string, userId: string): Promise<boolean>;
+  /** Removes the user from every team of the organization. */
+  deleteTeamMembershipsInOrg(orgId: string, userId: string): Promise<void>;
+  listTeamMembers(teamId: string): Promise<TeamMember[]>;
+
+  insertToken(token: TokenRecord): Promise<void>;
+  tokenNameExists(orgId: string, name: string): Promise<boolean>;
+  findCredential(tokenHash: string): Promise<Credential | undefined>;
+  findToken(id: string): Promise<TokenRecord | undefined>;
+  /** Newest first, at most `limit` rows after `after`. `nowSec` decides active versus expired. */
+  listTokens(scope: TokenScope, filter: TokenFilter, nowSec: number, limit: number, after?: TokenCursor): Promise<TokenRecord[]>;
+  /** Marks the token revoked unless it already is; true when this call revoked it. */
+  revokeToken(id: string, atSec: number): Promise<boolean>;
+  revokeTeamTokens(teamId: string, atSec: number): Promise<number>;
+  /** Moves `lastUsed` forward (never backward) for each entry. */
+  touchTokens(entries: ReadonlyArray<{ id: string; lastUsed: number }>): Promise<void>;
+
+  insertAudit(event: AuditEvent): Promise<void>;
+  listAudit(orgId: string | null, limit: number): Promise<AuditEvent[]>;
+}

@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { nowSeconds } from '../clock.js';
+import type { Deps, RequestContext } from '../deps.js';
+import { fail } from '../errors.js';
+import type { Principal } from '../principal.js';
+import type { OidcOrigin, TokenRecord, TokenSource } from '../records.js';
+import { recordAudit } from '../audit/record-audit.js';
+import { resolveExpires } from './expiry.js';
+import { authorizeTokenScope, type TokenTarget } from './token-scope.js';
+import { displayHint, generateTokenValue, hashTokenValue } from './token-format.js';
+
+export const TOKEN_NAME = /^[A-Za-z0-9_-]{1,40}$/;
+
+export interface IssueTokenInput {
+  name?: string;
+  description?: string;
+  expires?: number | string | null;
+  admin?: boolean;
+  source: TokenSource;
+  oidc?: OidcOrigin;
+}
+
+export interface IssuedToken {
+  token: TokenRecord;
+  /** The secret. Returned exactly once, here; only its hash is stored. */
+  tokenValue: string;
+}
+
+/**
+ * Creates a personal, organization or team token after checking the permission table, the name
+ * rules and the expiry. The token row and its audit event commit in one transaction; the value
+ * is returned only after that commit.
+ */
+export async function issueToken(
+  deps: Deps,
+  ctx: RequestContext,
+  principal: Principal,
+  target: TokenTarget,
+  input: IssueTokenInput,
+): Promise<IssuedToken> {
+  const { scope, user, org, team } = await authorizeTokenScope(deps, principal, target, 'create');
+  const now = nowSeconds(deps.clock);
+  const expires = resolveExpires(input.expires, now, deps.config);
+  let name = '';
+  if (scope.type !== 'personal') {
+    name = input.name ?? '';
+    if (!TOKEN_NAME.test(name)) fail('name_invalid', 'name must be 1 to 40 letters, digits, - or _');
+  }
+  if (input.admin && scope.type !== 'organization') fail('invalid_request', 'admin applies to organization tokens only');
+
+  const tokenValue = generateTokenValue(scope.type);
+  const token: TokenRecord = {
+    id: randomUUID(),
+    type: scope.type,
+    userId: user?.id ?? null,
+    orgId: org?.id ?? null,
+    teamId: team?.id ?? null,
+    name,
+    description: input.description ?? '',
+    tokenHash: hashTokenValue(tokenValue),
+    displayValue: displayHint(tokenValue),
+    admin: scope.type === 'organization' && input.admin === true,
+    source: input.source,
+    createdAt: deps.clock.now(),
+    createdBy: input.oidc ? `oidc:${input.oidc.issuerName}` : creatorLogin(principal),
+    createdByUserId: principal.kind === 'user' ? principal.user.id : null,
+    expires,
+    lastUsed: 0,
+    revokedAt: 0,
+    oidc: input.oidc ?? null,
+  };
+  await deps.store.transaction(async (tx) => {
+    // The unique index is the real guard against a race; this check gives the common case a clear error.
+    if (token.orgId && (await tx.tokenNameExists(token.orgId, name))) {
+      fail('token_name_taken', `a token named '${name}' already exists in this organization`);
+    }
+    await tx.insertToken(token);
+    await recordAudit(tx, deps, ctx, principal, {
+      action: 'access_token_created',
+      orgId: token.orgId,
+      targetType: `${token.type}_token`,
+      targetId: token.id,
+      targetName: name || token.displayValue,
+      details: { expires, admin: token.admin, team: team?.name, source: token.source },
+    });
+  });
+  return { token, tokenValue };
+}
+
+function creatorLogin(principal: Principal): string {
+  switch (principal.kind) {
+    case 'user':
+      return principal.user.login;
+    case 'organization':
+    case 'team':
+      return `token:${principal.token.name}`;
+    case 'system':
+      return 'system';
+  }
+}

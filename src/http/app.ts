@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Deps } from '../domain/deps.js';
+import { DomainError } from '../domain/errors.js';
+import { isUnavailable } from '../storage/dialect.js';
+import { sendError, STATUS } from './errors.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerOrgRoutes } from './routes/orgs.js';
+import { registerTeamRoutes } from './routes/teams.js';
+import { registerTokenRoutes } from './routes/tokens.js';
+import { registerUserRoutes } from './routes/user.js';
+import { sharedSchemas } from './schemas.js';
+import { validatorCompiler } from './validation.js';
+
+export interface AppOptions {
+  logger: FastifyBaseLogger;
+  version: string;
+  /** Socket timeouts; the defaults suit production, tests shorten them. */
+  timeouts?: { requestMs?: number; headersMs?: number; checkIntervalMs?: number };
+}
+
+const BODY_LIMIT = 64 * 1024;
+
+/** The request line without its query string: query strings may carry secrets and are never logged. */
+function pathOnly(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+/** Builds the Fastify application. It never listens: main.ts (or a test) does that. */
+export async function buildApp(deps: Deps, options: AppOptions): Promise<FastifyInstance> {
+  const t = options.timeouts ?? {};
+  const app = Fastify({
+    loggerInstance: options.logger,
+    genReqId: () => randomUUID(),
+    // One 'request' line per response (onResponse below) replaces Fastify's two, which log the raw URL.
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT,
+    return503OnClosing: true,
+    // Slow clients (slowloris) are cut off: a request must arrive whole within these bounds.
+    serverFactory: (handler) =>
+      http.createServer(
+        {
+          requestTimeout: t.requestMs ?? 30_000,
+          headersTimeout: t.headersMs ?? 10_000,
+          connectionsCheckingInterval: t.checkIntervalMs ?? 1_000,
+          keepAliveTimeout: 5_000,
+        },
+        handler,
+      ),
+    ajv: { customOptions: { removeAdditional: false } },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  for (const schema of sharedSchemas) app.addSchema(schema);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Tessera API',
+        version: options.version,
+        description: 'Access tokens with optional expiry, organizations and teams, compatible with the Pulumi Cloud REST API.',
+      },
+      components: {
+        securitySchemes: { token: { type: 'apiKey', in: 'header', name: 'Authorization', description: '`token <value>` or `Bearer <value>`' } },
+      },
+      security: [{ token: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true } });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    if (request.url.startsWith('/api/')) {
+      reply.header('cache-control', 'no-store');
+      // Credentials belong in the Authorization header; a URL ends up in proxies' and browsers' logs.
+      const query = request.query as Record<string, unknown> | undefined;
+      if (query && ('access_token' in query || 'token' in query)) {
+        throw new DomainError('token_in_query', 'send access tokens in the Authorization header, never in the URL');
+      }
+    }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, path: pathOnly(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply) => {
+    if (error instanceof DomainError) {
+      const status = STATUS[error.code];
+      request.log.info({ reason: error.code, status }, 'request refused');
+      return sendError(reply, status, error.code, error.message);
+    }
+    if (error.validation) return sendError(reply, 400, 'invalid_request', error.message);
+    if (isUnavailable(error)) {
+      request.log.warn({ code: (error as { code?: string }).code }, 'database unavailable');
+      return sendError(reply, 503, 'unavailable', 'the database is unavailable; retry shortly');
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) return sendError(reply, status, fastifyReason(error), error.message);
+    request.log.error({ err: error }, 'unhandled error');
+    return sendError(reply, 500, 'internal', 'internal error; quote the request id when reporting it');
+  });
+  app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'route_not_found', `no route for ${request.method} ${pathOnly(request.url)}`));
+
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  registerHealthRoutes(app, deps);
+  registerUserRoutes(app, deps);
+  registerTokenRoutes(app, deps);
+  registerOrgRoutes(app, deps);
+  registerTeamRoutes(app, deps);
+  return app;
+}
+
+function fastifyReason(error: FastifyError): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'body_too_large';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'unsupported_media_type';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return 'invalid_json';
+    default:
+      return error.statusCode === 400 && error instanceof SyntaxError ? 'invalid_json' : 'invalid_request';
+  }
+}

@@ -1,0 +1,44 @@
+import type { FastifyReply } from 'fastify';
+import type { ErrorCode } from '../domain/errors.js';
+
+/** Every domain error code and its HTTP status: a new code does not compile until it is listed here. */
+export const STATUS: Record<ErrorCode, number> = {
+  invalid_request: 400,
+  token_missing: 401,
+  token_invalid: 401,
+  token_expired: 401,
+  token_revoked: 401,
+  token_in_query: 400,
+  forbidden: 403,
+  not_found: 404,
+  org_not_found: 404,
+  team_not_found: 404,
+  user_not_found: 404,
+  token_not_found: 404,
+  member_not_found: 404,
+  expires_invalid: 400,
+  name_invalid: 400,
+  token_name_taken: 409,
+  org_name_taken: 409,
+  team_name_taken: 409,
+  login_taken: 409,
+  continuation_token_invalid: 400,
+  last_admin: 409,
+  unavailable: 503,
+};
+
+/** The REST error body of API.md section 1. */
+export interface RestError {
+  code: number;
+  message: string;
+  reason: string;
+  requestId: string;
+}
+
+/** Sends the REST error shape. 401s name the accepted scheme, as RFC 6750 asks. */
+export function sendError(reply: FastifyReply, status: number, reason: string, message: string): FastifyReply {
+  if (status === 401) reply.header('www-authenticate', 'token realm="tessera"');
+  if (status === 503) reply.header('retry-after', '1');
+  const body: RestError = { code: status, message, reason, requestId: String(reply.request.id) };
+  return reply.code(status).type('application/json; charset=utf-8').send(body);
+}

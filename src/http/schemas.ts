@@ -1,0 +1,136 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+/** Shared wire shapes. They validate requests, shape responses and generate openapi.json. */
+export const ErrorBody = Type.Object(
+  {
+    code: Type.Integer({ description: 'HTTP status' }),
+    message: Type.String(),
+    reason: Type.String({ description: 'stable machine-readable code' }),
+    requestId: Type.String(),
+  },
+  { $id: 'Error', title: 'Error' },
+);
+
+export const errorResponses = (...statuses: number[]): Record<number, TSchema> =>
+  Object.fromEntries(statuses.map((s) => [s, Type.Ref('Error')]));
+
+export const OidcOrigin = Type.Object({ issuerId: Type.String(), issuerName: Type.String(), subject: Type.String() });
+
+export const AccessToken = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    description: Type.String(),
+    created: Type.String({ description: 'ISO 8601 UTC' }),
+    lastUsed: Type.Integer({ description: 'unix seconds; 0 = never used' }),
+    expires: Type.Integer({ description: 'unix seconds; 0 = never expires' }),
+    admin: Type.Boolean(),
+    createdBy: Type.String(),
+    type: Type.Union([Type.Literal('personal'), Type.Literal('team'), Type.Literal('organization')]),
+    status: Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('revoked')]),
+    displayValue: Type.String(),
+    source: Type.String(),
+    revokedAt: Type.Integer({ description: 'unix seconds; 0 = not revoked' }),
+    oidc: Type.Optional(OidcOrigin),
+  },
+  { $id: 'AccessToken', title: 'AccessToken' },
+);
+
+export const TokenList = Type.Object(
+  { tokens: Type.Array(Type.Ref('AccessToken')), continuationToken: Type.Optional(Type.String()) },
+  { $id: 'AccessTokenList', title: 'AccessTokenList' },
+);
+
+export const CreatedToken = Type.Object(
+  { id: Type.String(), tokenValue: Type.String({ description: 'the secret; shown once' }) },
+  { $id: 'CreatedToken', title: 'CreatedToken' },
+);
+
+export const Expires = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ maxLength: 64 }), Type.Null()], {
+  description: 'unix seconds or an ISO 8601 date-time; absent or 0 = never',
+});
+const Description = Type.String({ maxLength: 1024 });
+
+export const CreatePersonalToken = Type.Object({ description: Type.Optional(Description), expires: Type.Optional(Expires) }, { additionalProperties: false });
+export const CreateTeamToken = Type.Object(
+  { name: Type.String({ maxLength: 40 }), description: Type.Optional(Description), expires: Type.Optional(Expires) },
+  { additionalProperties: false },
+);
+export const CreateOrgToken = Type.Object(
+  { name: Type.String({ maxLength: 40 }), description: Type.Optional(Description), expires: Type.Optional(Expires), admin: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+export type CreateTokenBody = Static<typeof CreateOrgToken>;
+
+export const ListQuery = Type.Object({
+  filter: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('all')], { default: 'active' })),
+  maxResults: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  continuationToken: Type.Optional(Type.String({ maxLength: 512 })),
+  show_expired: Type.Optional(Type.Boolean({ description: 'legacy: true means filter=all' })),
+});
+
+const Name = Type.String({ minLength: 1, maxLength: 100 });
+export const OrgParams = Type.Object({ org: Name });
+export const TeamParams = Type.Object({ org: Name, team: Name });
+export const TokenIdParam = Type.Object({ tokenId: Type.String({ maxLength: 64 }) });
+
+export const UserOrganization = Type.Object({ name: Type.String(), githubLogin: Type.String(), avatarUrl: Type.String(), role: Type.String() });
+
+export const UserBody = Type.Object(
+  {
+    id: Type.String(),
+    githubLogin: Type.String(),
+    name: Type.String(),
+    email: Type.String(),
+    avatarUrl: Type.String(),
+    organizations: Type.Array(UserOrganization),
+    identities: Type.Array(Type.String()),
+    hasMFA: Type.Boolean(),
+    isOrgManaged: Type.Boolean(),
+    isManagedByMultiOrg: Type.Boolean(),
+    siteAdmin: Type.Boolean(),
+    tokenInfo: Type.Optional(Type.Object({ name: Type.String(), organization: Type.String(), team: Type.String() })),
+    token: Type.Optional(Type.Object({ id: Type.String(), type: Type.String(), expires: Type.Integer() })),
+  },
+  { $id: 'User', title: 'User' },
+);
+
+export const MemberUser = Type.Object({ name: Type.String(), githubLogin: Type.String(), avatarUrl: Type.String(), email: Type.String() });
+
+export const OrgBody = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    githubLogin: Type.String(),
+    avatarUrl: Type.String(),
+    created: Type.String(),
+    role: Type.String({ description: "the caller's rights: admin or member" }),
+    memberCount: Type.Integer(),
+    teamCount: Type.Integer(),
+  },
+  { $id: 'Organization', title: 'Organization' },
+);
+
+export const OrgMember = Type.Object({ role: Type.String(), user: MemberUser }, { $id: 'OrganizationMember', title: 'OrganizationMember' });
+
+export const TeamSummary = Type.Object(
+  { id: Type.String(), kind: Type.String(), name: Type.String(), displayName: Type.String(), description: Type.String(), created: Type.String() },
+  { $id: 'Team', title: 'Team' },
+);
+
+export const TeamMemberBody = Type.Object({ name: Type.String(), githubLogin: Type.String(), avatarUrl: Type.String(), email: Type.String(), role: Type.String() });
+
+export const TeamDetail = Type.Object(
+  {
+    id: Type.String(),
+    kind: Type.String(),
+    name: Type.String(),
+    displayName: Type.String(),
+    description: Type.String(),
+    created: Type.String(),
+    members: Type.Array(TeamMemberBody),
+  },
+  { $id: 'TeamDetail', title: 'TeamDetail' },
+);
+
+export const sharedSchemas = [ErrorBody, AccessToken, TokenList, CreatedToken, UserBody, OrgBody, OrgMember, TeamSummary, TeamDetail];

@@ -1,0 +1,304 @@
+import type { Kysely, Transaction } from 'kysely';
+import { DomainError } from '../domain/errors.js';
+import type { Store } from '../domain/store.js';
+import type {
+  AuditEvent,
+  Credential,
+  Member,
+  OrgMembership,
+  OrgRole,
+  Organization,
+  Team,
+  TeamMember,
+  TeamRole,
+  TokenCursor,
+  TokenFilter,
+  TokenRecord,
+  TokenScope,
+  User,
+} from '../domain/records.js';
+import { isUniqueViolation } from './dialect.js';
+import {
+  auditFromRow,
+  auditToRow,
+  orgFromRow,
+  orgRole,
+  teamFromRow,
+  teamRole,
+  teamToRow,
+  tokenFromRow,
+  tokenToRow,
+  userFromRow,
+  userToRow,
+} from './mappers.js';
+import type { Database } from './schema.js';
+
+const USER_COLUMNS = ['users.id', 'users.login', 'users.email', 'users.name', 'users.password_hash', 'users.site_admin', 'users.disabled_at', 'users.created_at'] as const;
+
+/** The Store over any Kysely<Database>: a database handle, or a transaction inside one. */
+export class KyselyStore implements Store {
+  constructor(private readonly db: Kysely<Database> | Transaction<Database>) {}
+
+  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    // Already inside a transaction: join it rather than nest.
+    if (this.db.isTransaction) return fn(this);
+    return this.db.transaction().execute((trx) => fn(new KyselyStore(trx)));
+  }
+
+  async ping(): Promise<void> {
+    await this.db.selectFrom('users').select('id').limit(1).execute();
+  }
+
+  async countUsers(): Promise<number> {
+    const row = await this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async insertUser(user: User): Promise<void> {
+    await this.unique('login_taken', `login '${user.login}' is taken`, () => this.db.insertInto('users').values(userToRow(user)).execute());
+  }
+
+  async findUserByLogin(login: string): Promise<User | undefined> {
+    const row = await this.db.selectFrom('users').selectAll().where('login', '=', login).executeTakeFirst();
+    return row && userFromRow(row);
+  }
+
+  async insertOrg(org: Organization): Promise<void> {
+    await this.unique('org_name_taken', `organization '${org.name}' already exists`, () =>
+      this.db.insertInto('organizations').values({ id: org.id, name: org.name, created_at: org.createdAt }).execute(),
+    );
+  }
+
+  async findOrgByName(name: string): Promise<Organization | undefined> {
+    const row = await this.db.selectFrom('organizations').selectAll().where('name', '=', name).executeTakeFirst();
+    return row && orgFromRow(row);
+  }
+
+  async findMemberRole(orgId: string, userId: string): Promise<OrgRole | undefined> {
+    const row = await this.db.selectFrom('org_members').select('role').where('org_id', '=', orgId).where('user_id', '=', userId).executeTakeFirst();
+    return row && orgRole(row.role);
+  }
+
+  async upsertMember(orgId: string, userId: string, role: OrgRole, at: number): Promise<void> {
+    await this.db
+      .insertInto('org_members')
+      .values({ org_id: orgId, user_id: userId, role, created_at: at })
+      .onConflict((oc) => oc.columns(['org_id', 'user_id']).doUpdateSet({ role }))
+      .execute();
+  }
+
+  async deleteMember(orgId: string, userId: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('org_members').where('org_id', '=', orgId).where('user_id', '=', userId).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  async listMembers(orgId: string): Promise<Member[]> {
+    const rows = await this.db
+      .selectFrom('org_members')
+      .innerJoin('users', 'users.id', 'org_members.user_id')
+      .select([...USER_COLUMNS, 'org_members.role'])
+      .where('org_members.org_id', '=', orgId)
+      .orderBy('users.login')
+      .execute();
+    return rows.map((r) => ({ user: userFromRow(r), role: orgRole(r.role) }));
+  }
+
+  async countAdmins(orgId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('org_members')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('org_id', '=', orgId)
+      .where('role', '=', 'admin')
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async listMemberships(userId: string): Promise<OrgMembership[]> {
+    const rows = await this.db
+      .selectFrom('org_members')
+      .innerJoin('organizations', 'organizations.id', 'org_members.org_id')
+      .select(['organizations.id', 'organizations.name', 'organizations.created_at', 'org_members.role'])
+      .where('org_members.user_id', '=', userId)
+      .orderBy('organizations.name')
+      .execute();
+    return rows.map((r) => ({ org: orgFromRow(r), role: orgRole(r.role) }));
+  }
+
+  async insertTeam(team: Team): Promise<void> {
+    await this.unique('team_name_taken', `team '${team.name}' already exists`, () => this.db.insertInto('teams').values(teamToRow(team)).execute());
+  }
+
+  async findTeam(orgId: string, name: string): Promise<Team | undefined> {
+    const row = await this.db.selectFrom('teams').selectAll().where('org_id', '=', orgId).where('name', '=', name).executeTakeFirst();
+    return row && teamFromRow(row);
+  }
+
+  async listTeams(orgId: string): Promise<Team[]> {
+    const rows = await this.db.selectFrom('teams').selectAll().where('org_id', '=', orgId).orderBy('name').execute();
+    return rows.map(teamFromRow);
+  }
+
+  async deleteTeam(teamId: string): Promise<void> {
+    await this.db.deleteFrom('team_members').where('team_id', '=', teamId).execute();
+    await this.db.deleteFrom('teams').where('id', '=', teamId).execute();
+  }
+
+  async findTeamRole(teamId: string, userId: string): Promise<TeamRole | undefined> {
+    const row = await this.db.selectFrom('team_members').select('role').where('team_id', '=', teamId).where('user_id', '=', userId).executeTakeFirst();
+    return row && teamRole(row.role);
+  }
+
+  async upsertTeamMember(teamId: string, userId: string, role: TeamRole, at: number): Promise<void> {
+    await this.db
+      .insertInto('team_members')
+      .values({ team_id: teamId, user_id: userId, role, created_at: at })
+      .onConflict((oc) => oc.columns(['team_id', 'user_id']).doUpdateSet({ role }))
+      .execute();
+  }
+
+  async deleteTeamMember(teamId: string, userId: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('team_members').where('team_id', '=', teamId).where('user_id', '=', userId).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  async deleteTeamMembershipsInOrg(orgId: string, userId: string): Promise<void> {
+    await this.db
+      .deleteFrom('team_members')
+      .where('user_id', '=', userId)
+      .where('team_id', 'in', (eb) => eb.selectFrom('teams').select('id').where('org_id', '=', orgId))
+      .execute();
+  }
+
+  async listTeamMembers(teamId: string): Promise<TeamMember[]> {
+    const rows = await this.db
+      .selectFrom('team_members')
+      .innerJoin('users', 'users.id', 'team_members.user_id')
+      .select([...USER_COLUMNS, 'team_members.role'])
+      .where('team_members.team_id', '=', teamId)
+      .orderBy('users.login')
+      .execute();
+    return rows.map((r) => ({ user: userFromRow(r), role: teamRole(r.role) }));
+  }
+
+  async insertToken(token: TokenRecord): Promise<void> {
+    await this.unique('token_name_taken', `a token named '${token.name}' already exists in this organization`, () =>
+      this.db.insertInto('tokens').values(tokenToRow(token)).execute(),
+    );
+  }
+
+  async tokenNameExists(orgId: string, name: string): Promise<boolean> {
+    const row = await this.db.selectFrom('tokens').select('id').where('org_id', '=', orgId).where('name', '=', name).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async findCredential(tokenHash: string): Promise<Credential | undefined> {
+    // One round trip: the token with its owner, organization and team.
+    const row = await this.db
+      .selectFrom('tokens')
+      .leftJoin('users', 'users.id', 'tokens.user_id')
+      .leftJoin('organizations', 'organizations.id', 'tokens.org_id')
+      .leftJoin('teams', 'teams.id', 'tokens.team_id')
+      .selectAll('tokens')
+      .select([
+        'users.login as u_login',
+        'users.email as u_email',
+        'users.name as u_name',
+        'users.password_hash as u_password_hash',
+        'users.site_admin as u_site_admin',
+        'users.disabled_at as u_disabled_at',
+        'users.created_at as u_created_at',
+        'organizations.name as o_name',
+        'organizations.created_at as o_created_at',
+        'teams.name as t_name',
+        'teams.description as t_description',
+        'teams.created_at as t_created_at',
+      ])
+      .where('tokens.token_hash', '=', tokenHash)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const token = tokenFromRow(row);
+    const user: User | null =
+      row.user_id && row.u_login !== null
+        ? userFromRow({
+            id: row.user_id,
+            login: row.u_login,
+            email: row.u_email ?? '',
+            name: row.u_name ?? '',
+            password_hash: row.u_password_hash,
+            site_admin: row.u_site_admin ?? 0,
+            disabled_at: row.u_disabled_at,
+            created_at: row.u_created_at ?? 0,
+          })
+        : null;
+    const org = row.org_id && row.o_name !== null ? orgFromRow({ id: row.org_id, name: row.o_name, created_at: row.o_created_at ?? 0 }) : null;
+    const team =
+      row.team_id && row.org_id && row.t_name !== null
+        ? teamFromRow({ id: row.team_id, org_id: row.org_id, name: row.t_name, description: row.t_description ?? '', created_at: row.t_created_at ?? 0 })
+        : null;
+    return { token, user, org, team };
+  }
+
+  async findToken(id: string): Promise<TokenRecord | undefined> {
+    const row = await this.db.selectFrom('tokens').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && tokenFromRow(row);
+  }
+
+  async listTokens(scope: TokenScope, filter: TokenFilter, nowSec: number, limit: number, after?: TokenCursor): Promise<TokenRecord[]> {
+    let q = this.db.selectFrom('tokens').selectAll().where('type', '=', scope.type);
+    if (scope.type === 'personal') q = q.where('user_id', '=', scope.userId);
+    else if (scope.type === 'organization') q = q.where('org_id', '=', scope.orgId);
+    else q = q.where('team_id', '=', scope.teamId);
+    if (filter === 'active') {
+      q = q.where('revoked_at', '=', 0).where((eb) => eb.or([eb('expires', '=', 0), eb('expires', '>', nowSec)]));
+    } else if (filter === 'expired') {
+      q = q.where('revoked_at', '=', 0).where('expires', '!=', 0).where('expires', '<=', nowSec);
+    }
+    if (after) {
+      q = q.where((eb) =>
+        eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)])]),
+      );
+    }
+    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    return rows.map(tokenFromRow);
+  }
+
+  async revokeToken(id: string, atSec: number): Promise<boolean> {
+    const r = await this.db.updateTable('tokens').set({ revoked_at: atSec }).where('id', '=', id).where('revoked_at', '=', 0).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async revokeTeamTokens(teamId: string, atSec: number): Promise<number> {
+    const r = await this.db.updateTable('tokens').set({ revoked_at: atSec }).where('team_id', '=', teamId).where('revoked_at', '=', 0).executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
+  async touchTokens(entries: ReadonlyArray<{ id: string; lastUsed: number }>): Promise<void> {
+    await this.transaction(async (tx) => {
+      const db = (tx as KyselyStore).db;
+      for (const e of entries) {
+        await db.updateTable('tokens').set({ last_used: e.lastUsed }).where('id', '=', e.id).where('last_used', '<', e.lastUsed).execute();
+      }
+    });
+  }
+
+  async insertAudit(event: AuditEvent): Promise<void> {
+    await this.db.insertInto('audit_events').values(auditToRow(event)).execute();
+  }
+
+  async listAudit(orgId: string | null, limit: number): Promise<AuditEvent[]> {
+    let q = this.db.selectFrom('audit_events').selectAll();
+    if (orgId !== null) q = q.where('org_id', '=', orgId);
+    const rows = await q.orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    return rows.map(auditFromRow);
+  }
+
+  /** Runs an insert, turning a unique violation into the given domain error. */
+  private async unique(code: 'login_taken' | 'org_name_taken' | 'team_name_taken' | 'token_name_taken', message: string, run: () => Promise<unknown>): Promise<void> {
+    try {
+      await run();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new DomainError(code, message);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,136 @@
+import type { AuditEvent, OrgRole, Organization, Team, TeamRole, TokenRecord, TokenSource, User } from '../domain/records.js';
+import type { TokenType } from '../domain/tokens/token-format.js';
+import type { AuditEventsTable, OrganizationsTable, TeamsTable, TokensTable, UsersTable } from './schema.js';
+
+/** One mapper per table between rows and domain records. */
+export function userFromRow(r: UsersTable): User {
+  return {
+    id: r.id,
+    login: r.login,
+    email: r.email,
+    name: r.name,
+    passwordHash: r.password_hash,
+    siteAdmin: r.site_admin === 1,
+    disabledAt: r.disabled_at,
+    createdAt: r.created_at,
+  };
+}
+
+export function userToRow(u: User): UsersTable {
+  return {
+    id: u.id,
+    login: u.login,
+    email: u.email,
+    name: u.name,
+    password_hash: u.passwordHash,
+    site_admin: u.siteAdmin ? 1 : 0,
+    disabled_at: u.disabledAt,
+    created_at: u.createdAt,
+  };
+}
+
+export function orgFromRow(r: OrganizationsTable): Organization {
+  return { id: r.id, name: r.name, createdAt: r.created_at };
+}
+
+export function teamFromRow(r: TeamsTable): Team {
+  return { id: r.id, orgId: r.org_id, name: r.name, description: r.description, createdAt: r.created_at };
+}
+
+export function teamToRow(t: Team): TeamsTable {
+  return { id: t.id, org_id: t.orgId, name: t.name, description: t.description, created_at: t.createdAt };
+}
+
+export const orgRole = (role: string): OrgRole => (role === 'admin' ? 'admin' : 'member');
+export const teamRole = (role: string): TeamRole => (role === 'maintainer' ? 'maintainer' : 'member');
+
+export function tokenFromRow(r: TokensTable): TokenRecord {
+  return {
+    id: r.id,
+    type: r.type as TokenType,
+    userId: r.user_id,
+    orgId: r.org_id,
+    teamId: r.team_id,
+    name: r.name,
+    description: r.description,
+    tokenHash: r.token_hash,
+    displayValue: r.display_value,
+    admin: r.admin === 1,
+    source: r.source as TokenSource,
+    createdAt: r.created_at,
+    createdBy: r.created_by,
+    createdByUserId: r.created_by_user_id,
+    expires: r.expires,
+    lastUsed: r.last_used,
+    revokedAt: r.revoked_at,
+    oidc:
+      r.oidc_issuer_id && r.oidc_issuer_name && r.oidc_subject !== null
+        ? { issuerId: r.oidc_issuer_id, issuerName: r.oidc_issuer_name, subject: r.oidc_subject }
+        : null,
+  };
+}
+
+export function tokenToRow(t: TokenRecord): TokensTable {
+  return {
+    id: t.id,
+    type: t.type,
+    user_id: t.userId,
+    org_id: t.orgId,
+    team_id: t.teamId,
+    name: t.name,
+    description: t.description,
+    token_hash: t.tokenHash,
+    display_value: t.displayValue,
+    admin: t.admin ? 1 : 0,
+    source: t.source,
+    created_at: t.createdAt,
+    created_by: t.createdBy,
+    created_by_user_id: t.createdByUserId,
+    expires: t.expires,
+    last_used: t.lastUsed,
+    revoked_at: t.revokedAt,
+    oidc_issuer_id: t.oidc?.issuerId ?? null,
+    oidc_issuer_name: t.oidc?.issuerName ?? null,
+    oidc_subject: t.oidc?.subject ?? null,
+  };
+}
+
+export function auditToRow(e: AuditEvent): AuditEventsTable {
+  return {
+    id: e.id,
+    occurred_at: e.occurredAt,
+    org_id: e.orgId,
+    action: e.action,
+    actor_user_id: e.actorUserId,
+    actor_login: e.actorLogin,
+    token_id: e.tokenId,
+    token_name: e.tokenName,
+    target_type: e.targetType,
+    target_id: e.targetId,
+    target_name: e.targetName,
+    source_ip: e.sourceIp,
+    user_agent: e.userAgent,
+    request_id: e.requestId,
+    details: e.details === null ? null : JSON.stringify(e.details),
+  };
+}
+
+export function auditFromRow(r: AuditEventsTable): AuditEvent {
+  return {
+    id: r.id,
+    occurredAt: r.occurred_at,
+    orgId: r.org_id,
+    action: r.action,
+    actorUserId: r.actor_user_id,
+    actorLogin: r.actor_login,
+    tokenId: r.token_id,
+    tokenName: r.token_name,
+    targetType: r.target_type,
+    targetId: r.target_id,
+    targetName: r.target_name,
+    sourceIp: r.source_ip,
+    userAgent: r.user_agent,
+    requestId: r.request_id,
+    details: r.details === null ? null : (JSON.parse(r.details) as Record<string, unknown>),
+  };
+}

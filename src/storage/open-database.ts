@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { DialectName } from './dialect.js';
+import { migrationProvider } from './migrations/index.js';
+import type { Database } from './schema.js';
+
+export interface OpenDatabase {
+  db: Kysely<Database>;
+  dialect: DialectName;
+  /** PostgreSQL schema the tables live in, when one was named with `?schema=`. */
+  schema: string | undefined;
+  close(): Promise<void>;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * Opens `sqlite:<path>` (better-sqlite3, WAL, synchronous=FULL) or `postgres://…` (pg pool).
+ * A PostgreSQL URL may carry `?schema=<name>` to keep Tessera's tables in that schema, which is
+ * created when missing. Refuses settings that would let an acknowledged write be lost.
+ */
+export async function openDatabase(url: string, options: { poolSize?: number } = {}): Promise<OpenDatabase> {
+  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length));
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return openPostgres(url, options.poolSize ?? 10);
+  throw new Error('database URL must start with sqlite: or postgres://');
+}
+
+function openSqlite(file: string): OpenDatabase {
+  if (file === '') throw new Error('sqlite: needs a path, for example sqlite:data/tessera.db');
+  const memory = file === ':memory:';
+  if (!memory) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const conn = new SqliteDatabase(file);
+  conn.pragma('busy_timeout = 5000');
+  conn.pragma('foreign_keys = ON');
+  const mode = conn.pragma('journal_mode = WAL', { simple: true });
+  // FULL syncs the WAL at every commit: an acknowledged write survives power loss, not only a crash.
+  conn.pragma('synchronous = FULL');
+  if (!memory && mode !== 'wal') {
+    conn.close();
+    throw new Error(`SQLite refused WAL mode (journal_mode is ${String(mode)}); refusing to start`);
+  }
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: conn }) });
+  return { db, dialect: 'sqlite', schema: undefined, close: () => db.destroy() };
+}
+
+async function openPostgres(rawUrl: string, poolSize: number): Promise<OpenDatabase> {
+  const url = new URL(rawUrl);
+  const schema = url.searchParams.get('schema') ?? undefined;
+  url.searchParams.delete('schema');
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new Error('schema must be a lowercase SQL identifier');
+  const pool = new pg.Pool({
+    connectionString: url.toString(),
+    max: poolSize,
+    // A request waits at most this long for a connection, then fails with 503 instead of hanging.
+    connectionTimeoutMillis: 5000,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    // Instants are stored as bigint; they fit in a double, so read them as numbers.
+    types: { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 ? Number : pg.types.getTypeParser(oid, format)) } as pg.CustomTypesConfig,
+  });
+  pool.on('error', () => {
+    // An idle client lost its connection; the pool replaces it. Queries report their own errors.
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+    const setting = await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(db);
+    const fsync = await sql<{ fsync: string }>`show fsync`.execute(db);
+    if (setting.rows[0]?.synchronous_commit === 'off' || fsync.rows[0]?.fsync === 'off') {
+      throw new Error('PostgreSQL runs with synchronous_commit=off or fsync=off; acknowledged writes could be lost, refusing to start');
+    }
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return { db, dialect: 'postgres', schema, close: () => db.destroy() };
+}
+
+/** Brings the schema up to date. On PostgreSQL, Kysely takes an advisory lock, so nodes may race safely. */
+export async function migrate(database: OpenDatabase): Promise<string[]> {
+  const migrator = new Migrator({
+    db: database.db,
+    provider: migrationProvider,
+    ...(database.schema ? { migrationTableSchema: database.schema } : {}),
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
