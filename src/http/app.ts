@@ -85,6 +85,11 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
     }
   });
 
+  // A POST or PUT without any body means "no fields", like `{}`: curl -X POST works as expected.
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined && request.routeOptions.schema?.body) request.body = {};
+  });
+
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
       { method: request.method, path: pathOnly(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },

@@ -16,6 +16,7 @@ import type { TokenTarget } from '../../src/domain/tokens/token-scope.js';
 import { createUser } from '../../src/domain/users/create-user.js';
 import { buildApp, type AppOptions } from '../../src/http/app.js';
 import { openServices, type Services } from '../../src/services.js';
+import { VERSION } from '../../src/version.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 
 /** A clock tests move by hand. Starts at a fixed instant so runs are repeatable. */
@@ -69,7 +70,7 @@ export async function startHarness(kind: DatabaseKind, options: Partial<Pick<App
     clock,
   );
   const logs = new LogCapture();
-  const app = await buildApp(services.deps, { logger: pino({ level: 'debug' }, logs), version: 'test', ...(options.timeouts ? { timeouts: options.timeouts } : {}) });
+  const app = await buildApp(services.deps, { logger: pino({ level: 'debug' }, logs), version: VERSION, ...(options.timeouts ? { timeouts: options.timeouts } : {}) });
   await app.ready();
   const secrets = new Set<string>();
   return {

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Deps, RequestContext } from '../deps.js';
+import { timeOrderedId } from '../ids.js';
 import type { Principal } from '../principal.js';
 import type { Store } from '../store.js';
 
@@ -24,9 +24,10 @@ export async function recordAudit(
   input: AuditInput,
 ): Promise<void> {
   const token = actor.kind === 'system' ? null : actor.token;
+  const now = deps.clock.now();
   await store.insertAudit({
-    id: randomUUID(),
-    occurredAt: deps.clock.now(),
+    id: timeOrderedId(now),
+    occurredAt: now,
     orgId: input.orgId ?? null,
     action: input.action,
     actorUserId: actor.kind === 'user' ? actor.user.id : null,
