@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import { DomainError } from '../domain/errors.js';
 import type { Store } from '../domain/store.js';
 import type {
@@ -37,12 +37,32 @@ const USER_COLUMNS = ['users.id', 'users.login', 'users.email', 'users.name', 'u
 
 /** The Store over any Kysely<Database>: a database handle, or a transaction inside one. */
 export class KyselyStore implements Store {
-  constructor(private readonly db: Kysely<Database> | Transaction<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database> | Transaction<Database>,
+    /** SQL of the per-request queries, compiled once; shared with transaction-scoped stores. */
+    private readonly compiled = new Map<string, CompiledQuery>(),
+  ) {}
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     // Already inside a transaction: join it rather than nest.
     if (this.db.isTransaction) return fn(this);
-    return this.db.transaction().execute((trx) => fn(new KyselyStore(trx)));
+    return this.db.transaction().execute((trx) => fn(new KyselyStore(trx, this.compiled)));
+  }
+
+  /**
+   * Runs a query that every authenticated request makes. Building and compiling it costs more than
+   * executing it, so its SQL is compiled on first use and later runs only bind new `params`, which
+   * must be the query's parameters in order.
+   */
+  private async hot<R>(key: string, build: () => { compile(): CompiledQuery<R> }, params: readonly unknown[]): Promise<R[]> {
+    let query = this.compiled.get(key) as CompiledQuery<R> | undefined;
+    if (!query) {
+      query = build().compile();
+      if (query.parameters.length !== params.length) throw new Error(`hot query ${key} has ${query.parameters.length} parameters, not ${params.length}`);
+      this.compiled.set(key, query);
+    }
+    const result = await this.db.executeQuery<R>(CompiledQuery.raw(query.sql, [...params]) as CompiledQuery<R>);
+    return result.rows;
   }
 
   async ping(): Promise<void> {
@@ -114,13 +134,17 @@ export class KyselyStore implements Store {
   }
 
   async listMemberships(userId: string): Promise<OrgMembership[]> {
-    const rows = await this.db
-      .selectFrom('org_members')
-      .innerJoin('organizations', 'organizations.id', 'org_members.org_id')
-      .select(['organizations.id', 'organizations.name', 'organizations.created_at', 'org_members.role'])
-      .where('org_members.user_id', '=', userId)
-      .orderBy('organizations.name')
-      .execute();
+    const rows = await this.hot(
+      'listMemberships',
+      () =>
+        this.db
+          .selectFrom('org_members')
+          .innerJoin('organizations', 'organizations.id', 'org_members.org_id')
+          .select(['organizations.id', 'organizations.name', 'organizations.created_at', 'org_members.role'])
+          .where('org_members.user_id', '=', userId)
+          .orderBy('organizations.name'),
+      [userId],
+    );
     return rows.map((r) => ({ org: orgFromRow(r), role: orgRole(r.role) }));
   }
 
@@ -193,28 +217,32 @@ export class KyselyStore implements Store {
 
   async findCredential(tokenHash: string): Promise<Credential | undefined> {
     // One round trip: the token with its owner, organization and team.
-    const row = await this.db
-      .selectFrom('tokens')
-      .leftJoin('users', 'users.id', 'tokens.user_id')
-      .leftJoin('organizations', 'organizations.id', 'tokens.org_id')
-      .leftJoin('teams', 'teams.id', 'tokens.team_id')
-      .selectAll('tokens')
-      .select([
-        'users.login as u_login',
-        'users.email as u_email',
-        'users.name as u_name',
-        'users.password_hash as u_password_hash',
-        'users.site_admin as u_site_admin',
-        'users.disabled_at as u_disabled_at',
-        'users.created_at as u_created_at',
-        'organizations.name as o_name',
-        'organizations.created_at as o_created_at',
-        'teams.name as t_name',
-        'teams.description as t_description',
-        'teams.created_at as t_created_at',
-      ])
-      .where('tokens.token_hash', '=', tokenHash)
-      .executeTakeFirst();
+    const [row] = await this.hot(
+      'findCredential',
+      () =>
+        this.db
+          .selectFrom('tokens')
+          .leftJoin('users', 'users.id', 'tokens.user_id')
+          .leftJoin('organizations', 'organizations.id', 'tokens.org_id')
+          .leftJoin('teams', 'teams.id', 'tokens.team_id')
+          .selectAll('tokens')
+          .select([
+            'users.login as u_login',
+            'users.email as u_email',
+            'users.name as u_name',
+            'users.password_hash as u_password_hash',
+            'users.site_admin as u_site_admin',
+            'users.disabled_at as u_disabled_at',
+            'users.created_at as u_created_at',
+            'organizations.name as o_name',
+            'organizations.created_at as o_created_at',
+            'teams.name as t_name',
+            'teams.description as t_description',
+            'teams.created_at as t_created_at',
+          ])
+          .where('tokens.token_hash', '=', tokenHash),
+      [tokenHash],
+    );
     if (!row) return undefined;
     const token = tokenFromRow(row);
     const user: User | null =

@@ -42,8 +42,28 @@ function openSqlite(file: string): OpenDatabase {
     conn.close();
     throw new Error(`SQLite refused WAL mode (journal_mode is ${String(mode)}); refusing to start`);
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: conn }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(conn) }) });
   return { db, dialect: 'sqlite', schema: undefined, close: () => db.destroy() };
+}
+
+/**
+ * Kysely's SQLite driver prepares every statement anew, which costs more than running it. The
+ * store issues a small set of distinct SQL strings, so keep their prepared statements. Nothing
+ * iterates a statement lazily, so reusing one across queries is safe.
+ */
+function withStatementCache(conn: SqliteDatabase.Database): { prepare(sql: string): SqliteDatabase.Statement; close(): void } {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    prepare(sql) {
+      let stmt = cache.get(sql);
+      if (!stmt) {
+        stmt = conn.prepare(sql);
+        if (cache.size < 1000) cache.set(sql, stmt);
+      }
+      return stmt;
+    },
+    close: () => conn.close(),
+  };
 }
 
 async function openPostgres(rawUrl: string, poolSize: number): Promise<OpenDatabase> {
