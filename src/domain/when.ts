@@ -15,11 +15,21 @@ export function parseDuration(text: string): number | undefined {
   return total;
 }
 
-/** Parses an ISO 8601 date or date-time to unix seconds; a bare date means midnight UTC. */
+/**
+ * Parses an ISO 8601 date or date-time to unix seconds. A bare date means midnight UTC, and so
+ * does a date-time without an offset: times on the wire are UTC, and reading them in the server's
+ * time zone would give one request different expiries on different servers. Impossible dates
+ * (2027-02-30) are refused rather than rolled into the next month.
+ */
 export function parseIsoSeconds(text: string): number | undefined {
   const t = text.trim();
   if (!ISO.test(t)) return undefined;
-  const ms = Date.parse(t.length === 10 ? `${t}T00:00:00Z` : t);
+  const [y, m, d] = [Number(t.slice(0, 4)), Number(t.slice(5, 7)), Number(t.slice(8, 10))];
+  const day = new Date(0);
+  day.setUTCFullYear(y, m - 1, d);
+  if (day.getUTCFullYear() !== y || day.getUTCMonth() !== m - 1 || day.getUTCDate() !== d) return undefined;
+  const utc = t.length === 10 ? `${t}T00:00:00Z` : /(?:Z|[+-]\d{2}:?\d{2})$/i.test(t) ? t : `${t}Z`;
+  const ms = Date.parse(utc);
   return Number.isFinite(ms) ? Math.floor(ms / 1000) : undefined;
 }
 

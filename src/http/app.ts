@@ -6,6 +6,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { Deps } from '../domain/deps.js';
 import { DomainError } from '../domain/errors.js';
 import { isUnavailable } from '../storage/dialect.js';
+import { clientErrorHandler } from './client-error.js';
 import { sendError, STATUS } from './errors.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerOrgRoutes } from './routes/orgs.js';
@@ -24,10 +25,15 @@ export interface AppOptions {
 
 const BODY_LIMIT = 64 * 1024;
 
-/** The request line without its query string: query strings may carry secrets and are never logged. */
-function pathOnly(url: string): string {
+const TOKEN_SHAPED = /tsr[pto]_[0-9A-Za-z]{38}/g;
+
+/**
+ * The request path as it may be logged: without the query string (which may carry secrets), and
+ * with anything shaped like a token value blanked, in case one was pasted into the path.
+ */
+function loggablePath(url: string): string {
   const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
+  return (q === -1 ? url : url.slice(0, q)).replace(TOKEN_SHAPED, 'tsr?_[redacted]');
 }
 
 /** Builds the Fastify application. It never listens: main.ts (or a test) does that. */
@@ -51,7 +57,7 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
         },
         handler,
       ),
-    ajv: { customOptions: { removeAdditional: false } },
+    clientErrorHandler: clientErrorHandler(options.logger),
   });
   app.setValidatorCompiler(validatorCompiler);
   for (const schema of sharedSchemas) app.addSchema(schema);
@@ -75,13 +81,13 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    if (request.url.startsWith('/api/')) {
-      reply.header('cache-control', 'no-store');
-      // Credentials belong in the Authorization header; a URL ends up in proxies' and browsers' logs.
-      const query = request.query as Record<string, unknown> | undefined;
-      if (query && ('access_token' in query || 'token' in query)) {
-        throw new DomainError('token_in_query', 'send access tokens in the Authorization header, never in the URL');
-      }
+    // Only the reference page's static files may be cached. Decided on the matched route, not
+    // on the raw URL, which has other spellings (`/%61pi/...`) for the same route.
+    if (!request.routeOptions.url?.startsWith('/docs')) reply.header('cache-control', 'no-store');
+    // Credentials belong in the Authorization header; a URL ends up in proxies' and browsers' logs.
+    const query = request.query as Record<string, unknown> | undefined;
+    if (query && ('access_token' in query || 'token' in query)) {
+      throw new DomainError('token_in_query', 'send access tokens in the Authorization header, never in the URL');
     }
   });
 
@@ -92,7 +98,7 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
 
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
-      { method: request.method, path: pathOnly(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      { method: request.method, path: loggablePath(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       'request',
     );
   });
@@ -113,7 +119,7 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
     request.log.error({ err: error }, 'unhandled error');
     return sendError(reply, 500, 'internal', 'internal error; quote the request id when reporting it');
   });
-  app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'route_not_found', `no route for ${request.method} ${pathOnly(request.url)}`));
+  app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'route_not_found', `no route for ${request.method} ${loggablePath(request.url)}`));
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   registerHealthRoutes(app, deps);

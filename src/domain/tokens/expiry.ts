@@ -28,3 +28,4 @@ export function resolveExpires(requested: number | string | null | undefined, no
   }
   return expires;
 }
+
