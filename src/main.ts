@@ -1,3 +1,4 @@
+import { CliError, printable, redactTokens } from './cli/cli-error.js';
 import { buildProgram } from './cli/program.js';
 
 // Composition root: the CLI decides what runs (serve, migrate, admin or client commands); each
@@ -5,6 +6,8 @@ import { buildProgram } from './cli/program.js';
 buildProgram()
   .parseAsync(process.argv)
   .catch((err: unknown) => {
-    process.stderr.write(`tessera: ${err instanceof Error ? err.message : String(err)}\n`);
+    // Library errors may quote their input (a header value, a body): clean them like our own.
+    const message = err instanceof CliError ? err.message : redactTokens(printable(err instanceof Error ? err.message : String(err)));
+    process.stderr.write(`tessera: ${message}\n`);
     process.exit(1);
   });

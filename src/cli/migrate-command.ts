@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { loadConfig, redactUrl } from '../config.js';
-import { migrate, openDatabase } from '../storage/open-database.js';
 import { withConfigErrors } from './config-errors.js';
 
 export function registerMigrate(program: Command): void {
@@ -11,6 +10,8 @@ export function registerMigrate(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (opts: { database?: string; json?: boolean }) => {
       const config = withConfigErrors(() => loadConfig(process.env, opts.database === undefined ? {} : { database: opts.database }));
+      // Loaded on use, so other commands start without loading the database drivers.
+      const { migrate, openDatabase } = await import('../storage/open-database.js');
       const database = await openDatabase(config.databaseUrl);
       try {
         const applied = await migrate(database);

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
-import { serve } from '../serve.js';
 import { withConfigErrors } from './config-errors.js';
 
 export function registerServe(program: Command): void {
@@ -12,6 +11,8 @@ export function registerServe(program: Command): void {
     .option('--database <url>', 'sqlite:<path> or postgres://… (TESSERA_DATABASE_URL, default sqlite:data/tessera.db)')
     .action(async (opts: { host?: string; port?: string; database?: string }) => {
       const config = withConfigErrors(() => loadConfig(process.env, opts));
+      // Loaded on use, so other commands start without loading the server and database drivers.
+      const { serve } = await import('../serve.js');
       await serve(config);
     });
 }

@@ -5,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Deps } from '../domain/deps.js';
 import { DomainError } from '../domain/errors.js';
+import { redactTokenValues } from '../domain/tokens/token-format.js';
 import { isUnavailable } from '../storage/dialect.js';
 import { clientErrorHandler } from './client-error.js';
 import { sendError, STATUS } from './errors.js';
@@ -25,15 +26,13 @@ export interface AppOptions {
 
 const BODY_LIMIT = 64 * 1024;
 
-const TOKEN_SHAPED = /tsr[pto]_[0-9A-Za-z]{38}/g;
-
 /**
  * The request path as it may be logged: without the query string (which may carry secrets), and
  * with anything shaped like a token value blanked, in case one was pasted into the path.
  */
 function loggablePath(url: string): string {
   const q = url.indexOf('?');
-  return (q === -1 ? url : url.slice(0, q)).replace(TOKEN_SHAPED, 'tsr?_[redacted]');
+  return redactTokenValues(q === -1 ? url : url.slice(0, q));
 }
 
 /** Builds the Fastify application. It never listens: main.ts (or a test) does that. */

@@ -55,6 +55,16 @@ export function hashTokenValue(value: string): string {
   return createHash('sha256').update(value).digest('hex');
 }
 
+const TOKEN_ANYWHERE = /tsr[pto]_[0-9A-Za-z]{30,}/g;
+
+/**
+ * Replaces anything shaped like a token value in `text` (keeping the prefix), for text that is
+ * logged or printed and might contain a value pasted in the wrong place.
+ */
+export function redactTokenValues(text: string): string {
+  return text.replace(TOKEN_ANYWHERE, (m) => `${m.slice(0, 5)}…(redacted)`);
+}
+
 /** Display hint kept for lists: prefix and last four characters, e.g. `tsrp_…q8Zk`. */
 export function displayHint(value: string): string {
   return `${value.slice(0, 5)}…${value.slice(-4)}`;
