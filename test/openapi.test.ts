@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,6 +19,11 @@ describe('OpenAPI document', () => {
     const generated = `${JSON.stringify(h.app.swagger(), null, 2)}\n`;
     if (process.env.UPDATE_OPENAPI === '1') fs.writeFileSync(FILE, generated);
     assert.equal(fs.readFileSync(FILE, 'utf8'), generated, 'openapi.json is stale: run `npm run openapi` and commit it');
+  });
+
+  it('the generated TypeScript types in src/generated/openapi.ts match openapi.json', () => {
+    const check = spawnSync(process.execPath, ['scripts/generate-api-types.mjs', '--check'], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(check.status, 0, check.stderr);
   });
 
   it('documents every API route, and serves the document and the reference page', async () => {

@@ -1,46 +1,17 @@
-// The wire shapes the CLI reads (API.md sections 3 and 4). Written by hand until types are
-// generated from openapi.json; only the fields the CLI uses are listed.
+import type { components } from '../generated/openapi.js';
+
+// The wire shapes the CLI reads, generated from openapi.json (npm run openapi), so the CLI does
+// not compile when the API changes under it.
+type Schemas = components['schemas'];
 
 /** `GET /api/user`. */
-export interface ApiUser {
-  id: string;
-  githubLogin: string;
-  name: string;
-  email: string;
-  siteAdmin: boolean;
-  organizations: { name: string; role: string }[];
-  tokenInfo?: { name: string; organization: string; team: string };
-  token?: { id: string; type: string; expires: number };
-}
-
+export type ApiUser = Schemas['User'];
 /** An element of a token list. */
-export interface ApiAccessToken {
-  id: string;
-  name: string;
-  description: string;
-  created: string;
-  lastUsed: number;
-  expires: number;
-  admin: boolean;
-  createdBy: string;
-  type: 'personal' | 'team' | 'organization';
-  status: 'active' | 'expired' | 'revoked';
-  displayValue: string;
-  source: string;
-  revokedAt: number;
-}
-
+export type ApiAccessToken = Schemas['AccessToken'];
 /** One page of a token list. */
-export interface ApiTokenList {
-  tokens: ApiAccessToken[];
-  continuationToken?: string;
-}
-
+export type ApiTokenList = Schemas['AccessTokenList'];
 /** The answer to a token creation; `tokenValue` is the secret, shown once. */
-export interface ApiCreatedToken {
-  id: string;
-  tokenValue: string;
-}
+export type ApiCreatedToken = Schemas['CreatedToken'];
 
 /** How the caller is described in one line: `alice`, or `acme (organization token ci)`. */
 export function callerLabel(user: ApiUser): string {
