@@ -1,8 +1,9 @@
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.js';
 import { redactUrl } from './config.js';
-import { buildApp } from './http/app.js';
-import { openServices } from './services.js';
+import type { FastifyInstance } from 'fastify';
+import { buildApp, type Lifecycle } from './http/app.js';
+import { openServices, type Services } from './services.js';
 import { VERSION } from './version.js';
 
 /** The process logger: JSON lines on stdout. Secrets are never passed to it (rule 9). */
@@ -10,26 +11,35 @@ export function createLogger(level: Config['logLevel'], destination: pino.Destin
   return pino({ level, base: { service: 'tessera' }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
 }
 
+/** How long the accept queue must stay quiet, and how long draining may take at most. */
+const DRAIN_QUIET_MS = 200;
+const DRAIN_MAX_MS = 2_000;
+
 /**
- * Migrates, then serves until SIGTERM or SIGINT. On a signal: stop accepting connections, let
- * in-flight requests finish (new ones get 503), write pending lastUsed values, close the
- * database, exit 0.
+ * Migrates, then serves until SIGTERM or SIGINT. On a signal: answer new requests 503 while the
+ * kernel's accept queue drains (closing the listener at once would reset connections that clients
+ * already sent), then stop listening, let in-flight requests finish, write pending lastUsed values,
+ * close the database, and exit 0. A signal during start-up stops it the same way.
  */
 export async function serve(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<void> {
-  const services = await openServices(config);
-  services.deps.lastUsed.start((err) => logger.error({ err }, 'lastUsed flush failed'));
-  const app = await buildApp(services.deps, { logger, version: VERSION });
-  const address = await app.listen({ host: config.host, port: config.port });
-  logger.info({ address, database: redactUrl(config.databaseUrl), version: VERSION }, 'tessera listening');
-
+  const lifecycle: Lifecycle = { draining: false };
+  let app: FastifyInstance | undefined;
+  let services: Services | undefined;
   let stopping = false;
+  let lastConnectionAt = 0;
+
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
     try {
-      await app.close();
-      await services.close();
+      if (app) {
+        lifecycle.draining = true;
+        const started = Date.now();
+        while (Date.now() - lastConnectionAt < DRAIN_QUIET_MS && Date.now() - started < DRAIN_MAX_MS) await sleep(25);
+        await app.close();
+      }
+      await services?.close();
       logger.info('stopped');
       logger.flush();
       process.exit(0);
@@ -41,4 +51,16 @@ export async function serve(config: Config, logger: Logger = createLogger(config
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+
+  services = await openServices(config);
+  if (stopping) return; // stop() closes what was opened
+  services.deps.lastUsed.start((err) => logger.error({ err }, 'lastUsed flush failed'));
+  app = await buildApp(services.deps, { logger, version: VERSION, lifecycle });
+  app.server.on('connection', () => (lastConnectionAt = Date.now()));
+  const address = await app.listen({ host: config.host, port: config.port });
+  logger.info({ address, database: redactUrl(config.databaseUrl), version: VERSION }, 'tessera listening');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

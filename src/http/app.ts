@@ -22,6 +22,13 @@ export interface AppOptions {
   version: string;
   /** Socket timeouts; the defaults suit production, tests shorten them. */
   timeouts?: { requestMs?: number; headersMs?: number; checkIntervalMs?: number };
+  /** Set `draining` to answer every new request 503 while the process shuts down (serve.ts). */
+  lifecycle?: Lifecycle;
+}
+
+/** Shared with the process that owns the server, so it can announce a shutdown. */
+export interface Lifecycle {
+  draining: boolean;
 }
 
 const BODY_LIMIT = 64 * 1024;
@@ -44,7 +51,8 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
     // One 'request' line per response (onResponse below) replaces Fastify's two, which log the raw URL.
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
-    return503OnClosing: true,
+    // Our onRequest hook answers requests during shutdown in the REST error shape instead.
+    return503OnClosing: false,
     // Slow clients (slowloris) are cut off: a request must arrive whole within these bounds.
     serverFactory: (handler) =>
       http.createServer(
@@ -78,8 +86,16 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true } });
 
+  const lifecycle = options.lifecycle ?? { draining: false };
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (lifecycle.draining) {
+      // Shutting down: refuse new work explicitly (503 is safe to retry elsewhere) and close the
+      // connection so keep-alive clients reconnect to another node. Requests routed before the
+      // shutdown began finish normally.
+      reply.header('connection', 'close');
+      return sendError(reply, 503, 'shutting_down', 'the server is shutting down; retry shortly');
+    }
     // Only the reference page's static files may be cached. Decided on the matched route, not
     // on the raw URL, which has other spellings (`/%61pi/...`) for the same route.
     if (!request.routeOptions.url?.startsWith('/docs')) reply.header('cache-control', 'no-store');
