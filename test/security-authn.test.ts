@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { crc32 } from 'node:zlib';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
@@ -9,6 +8,7 @@ import { generateTokenValue, parseTokenValue } from '../src/domain/tokens/token-
 import { buildApp } from '../src/http/app.js';
 import { KyselyStore } from '../src/storage/kysely-store.js';
 import { VERSION } from '../src/version.js';
+import { listenOnLoopback, rawJson, rawRequest } from './support/raw-http.js';
 import { databaseKinds } from './support/databases.js';
 import {
   addMember,
@@ -59,53 +59,6 @@ function sharedPrefixValue(value: string, i: number): string {
   let c = ALPHABET[i % 62]!;
   if (c === value[36]) c = ALPHABET[(i + 1) % 62]!;
   return withChecksum(keep + c);
-}
-
-interface RawResponse {
-  status: number | undefined;
-  text: string;
-  ms: number;
-  /** True when the server closed the socket (rather than our timeout). */
-  closedByServer: boolean;
-}
-
-/**
- * Writes raw bytes to the server and collects the reply until the server closes the connection.
- * inject() cannot send duplicate headers, oversized headers or bytes the HTTP parser rejects.
- */
-function rawRequest(port: number, data: string | Buffer, timeoutMs = 5000): Promise<RawResponse> {
-  return new Promise((resolve) => {
-    const t0 = Date.now();
-    const socket = net.connect(port, '127.0.0.1');
-    let buf = Buffer.alloc(0);
-    let done = false;
-    const finish = (closedByServer: boolean) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      const text = buf.toString('latin1');
-      const m = /^HTTP\/1\.1 (\d{3})/.exec(text);
-      resolve({ status: m ? Number(m[1]) : undefined, text, ms: Date.now() - t0, closedByServer });
-    };
-    const timer = setTimeout(() => finish(false), timeoutMs);
-    socket.on('data', (d: Buffer) => (buf = Buffer.concat([buf, d])));
-    // The server may reset the connection after answering (e.g. 431): that is a close too.
-    socket.on('error', () => finish(true));
-    socket.on('close', () => finish(true));
-    socket.write(data);
-  });
-}
-
-/** The JSON body of a raw response, if it has one. */
-function rawJson(r: RawResponse): Record<string, unknown> | undefined {
-  const i = r.text.indexOf('\r\n\r\n');
-  if (i === -1) return undefined;
-  try {
-    return JSON.parse(r.text.slice(i + 4)) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
 }
 
 /** A GET /api/user request with the given Authorization lines (raw bytes allowed). */
@@ -167,8 +120,7 @@ for (const kind of databaseKinds()) {
     before(async () => {
       h = await startHarness(kind);
       // Some rows need a real socket (duplicate or oversized headers, bytes the parser refuses).
-      await h.app.listen({ port: 0, host: '127.0.0.1' });
-      port = (h.app.server.address() as net.AddressInfo).port;
+      port = await listenOnLoopback(h.app);
     });
     after(async () => h.close());
 

@@ -1,64 +1,8 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { databaseKinds } from './support/databases.js';
+import { listenOnLoopback, rawJson, rawRequest } from './support/raw-http.js';
 import { call, expectError, makeOrg, makePerson, makeTeam, startHarness, type Harness } from './support/harness.js';
-
-interface RawResponse {
-  status: number | undefined;
-  text: string;
-  /** Milliseconds from connect until the server closed the connection (or our timeout). */
-  ms: number;
-  closedByServer: boolean;
-}
-
-/**
- * Opens a raw connection, writes `first`, then `drip()` every `everyMs` until the server closes
- * the connection or `timeoutMs` passes. Sockets are the only way to send slowly or to lie about
- * Content-Length; inject() hands Fastify the whole request at once.
- */
-function rawSlow(port: number, first: string | Buffer, opts: { drip?: () => string | Buffer; everyMs?: number; timeoutMs?: number } = {}): Promise<RawResponse> {
-  return new Promise((resolve) => {
-    const t0 = Date.now();
-    const socket = net.connect(port, '127.0.0.1');
-    let buf = Buffer.alloc(0);
-    let done = false;
-    let interval: NodeJS.Timeout | undefined;
-    const finish = (closedByServer: boolean) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      if (interval) clearInterval(interval);
-      socket.destroy();
-      const text = buf.toString('latin1');
-      const m = /^HTTP\/1\.1 (\d{3})/.exec(text);
-      resolve({ status: m ? Number(m[1]) : undefined, text, ms: Date.now() - t0, closedByServer });
-    };
-    const timer = setTimeout(() => finish(false), opts.timeoutMs ?? 10_000);
-    socket.on('data', (d: Buffer) => (buf = Buffer.concat([buf, d])));
-    socket.on('error', () => finish(true));
-    socket.on('close', () => finish(true));
-    socket.on('connect', () => {
-      if (first.length > 0) socket.write(first);
-      const drip = opts.drip;
-      if (drip) {
-        interval = setInterval(() => {
-          if (!socket.destroyed && socket.writable) socket.write(drip());
-        }, opts.everyMs ?? 100);
-      }
-    });
-  });
-}
-
-function rawJson(r: RawResponse): Record<string, unknown> | undefined {
-  const i = r.text.indexOf('\r\n\r\n');
-  if (i === -1) return undefined;
-  try {
-    return JSON.parse(r.text.slice(i + 4)) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-}
 
 const getUser = (token: string) => `GET /api/user HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: token ${token}\r\nConnection: close\r\n\r\n`;
 
@@ -76,8 +20,7 @@ for (const kind of databaseKinds()) {
     before(async () => {
       // Short socket timeouts so slow clients are cut off within a second or two.
       h = await startHarness(kind, { timeouts: { requestMs: 1000, headersMs: 500, checkIntervalMs: 100 } });
-      await h.app.listen({ port: 0, host: '127.0.0.1' });
-      port = (h.app.server.address() as net.AddressInfo).port;
+      port = await listenOnLoopback(h.app);
     });
     after(async () => h.close());
 
@@ -116,7 +59,7 @@ for (const kind of databaseKinds()) {
       const head = (extra: string) =>
         `POST /api/user/tokens HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: token ${token}\r\nContent-Type: application/json\r\nConnection: close\r\n${extra}\r\n`;
       // Declares 10 MiB and sends nothing: the server must not wait for (or buffer) the body.
-      const declared = await rawSlow(port, head(`Content-Length: ${10 * 1024 * 1024}\r\n`), { timeoutMs: 5000 });
+      const declared = await rawRequest(port, head(`Content-Length: ${10 * 1024 * 1024}\r\n`), { timeoutMs: 5000 });
       assert.equal(declared.status, 413, declared.text.slice(0, 300));
       assert.ok(declared.ms < 900, `refused after ${declared.ms} ms, before the request timeout`);
       assert.equal(rawJson(declared)?.reason, 'body_too_large');
@@ -132,12 +75,12 @@ for (const kind of databaseKinds()) {
         chunked += `${part.length.toString(16)}\r\n${part}\r\n`;
       }
       chunked += '0\r\n\r\n';
-      const r = await rawSlow(port, head('Transfer-Encoding: chunked\r\n') + chunked, { timeoutMs: 5000 });
+      const r = await rawRequest(port, head('Transfer-Encoding: chunked\r\n') + chunked, { timeoutMs: 5000 });
       assert.equal(r.status, 413, r.text.slice(0, 300));
       assert.equal(rawJson(r)?.reason, 'body_too_large');
       assert.equal(await countTokens(h), before);
       // Still serving.
-      assert.equal((await rawSlow(port, getUser(token), { timeoutMs: 5000 })).status, 200);
+      assert.equal((await rawRequest(port, getUser(token), { timeoutMs: 5000 })).status, 200);
     });
 
     it('D02: slowloris headers: connections that never finish their headers are closed within a bounded time; other clients are served meanwhile', async () => {
@@ -145,16 +88,16 @@ for (const kind of databaseKinds()) {
       let n = 0;
       // 20 connections, each sending one more header line every 100 ms and never the blank line.
       const slow = Array.from({ length: 20 }, () =>
-        rawSlow(port, 'GET /api/user HTTP/1.1\r\nHost: 127.0.0.1\r\n', { drip: () => `X-Slow-${n++}: a\r\n`, everyMs: 100, timeoutMs: 8000 }),
+        rawRequest(port, 'GET /api/user HTTP/1.1\r\nHost: 127.0.0.1\r\n', { drip: () => `X-Slow-${n++}: a\r\n`, everyMs: 100, timeoutMs: 8000 }),
       );
       // An idle connection that sends nothing at all, and one that stops mid-line.
-      const idle = rawSlow(port, '', { timeoutMs: 8000 });
-      const partial = rawSlow(port, 'GET /api/us', { timeoutMs: 8000 });
+      const idle = rawRequest(port, '', { timeoutMs: 8000 });
+      const partial = rawRequest(port, 'GET /api/us', { timeoutMs: 8000 });
 
       // Meanwhile, normal clients are served promptly.
       await new Promise((r) => setTimeout(r, 150));
       for (let i = 0; i < 10; i++) {
-        const ok = await rawSlow(port, getUser(token), { timeoutMs: 3000 });
+        const ok = await rawRequest(port, getUser(token), { timeoutMs: 3000 });
         assert.equal(ok.status, 200, `a normal client was not served while slow clients were connected: ${ok.text.slice(0, 120)}`);
         assert.ok(ok.ms < 1000);
       }
@@ -165,7 +108,7 @@ for (const kind of databaseKinds()) {
         assert.ok(r.ms < 3000, `closed after ${r.ms} ms`);
         if (r.status !== undefined) assert.equal(r.status, 408);
       }
-      assert.equal((await rawSlow(port, getUser(token), { timeoutMs: 3000 })).status, 200);
+      assert.equal((await rawRequest(port, getUser(token), { timeoutMs: 3000 })).status, 200);
     });
 
     it('D02: a slow body is cut off by the request timeout, nothing is created, and the server keeps serving', async () => {
@@ -175,7 +118,7 @@ for (const kind of databaseKinds()) {
       let sent = 0;
       const head = `POST /api/user/tokens HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: token ${token}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
       // 10 bytes every 100 ms: the whole body would take ~9 s; the request timeout is 1 s.
-      const r = await rawSlow(port, head, {
+      const r = await rawRequest(port, head, {
         drip: () => {
           const part = body.slice(sent, sent + 10);
           sent += part.length;
@@ -189,7 +132,7 @@ for (const kind of databaseKinds()) {
       assert.ok(sent < body.length, 'the body was not sent in full');
       if (r.status !== undefined) assert.equal(r.status, 408);
       assert.equal(await countTokens(h), before, 'nothing was created from a partial body');
-      assert.equal((await rawSlow(port, getUser(token), { timeoutMs: 3000 })).status, 200);
+      assert.equal((await rawRequest(port, getUser(token), { timeoutMs: 3000 })).status, 200);
     });
   });
 }

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { NO_REQUEST } from '../src/domain/deps.js';
@@ -12,6 +11,7 @@ import { openServices } from '../src/services.js';
 import { VERSION } from '../src/version.js';
 import { createTestDatabase, databaseKinds } from './support/databases.js';
 import { call, LogCapture, makeOrg, makePerson, makeTeam, makeToken, startHarness, uniqueName, type Harness } from './support/harness.js';
+import { listenOnLoopback, rawRequest } from './support/raw-http.js';
 import { startServer } from './support/server-process.js';
 
 /**
@@ -53,22 +53,6 @@ function leaks(lines: readonly string[], secrets: Iterable<string>): string[] {
 /** The parts of a token value that are secret on their own: a near-copy in a log is a leak too. */
 function secretPartsOf(value: string): string[] {
   return [value, value.slice(5, 37), Buffer.from(`user:${value}`).toString('base64')];
-}
-
-function rawRequest(port: number, data: string): Promise<void> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    const done = () => {
-      clearTimeout(t);
-      s.destroy();
-      resolve();
-    };
-    const t = setTimeout(done, 3000);
-    s.on('data', () => {});
-    s.on('error', done);
-    s.on('close', done);
-    s.write(data);
-  });
 }
 
 for (const kind of databaseKinds()) {
@@ -181,8 +165,7 @@ for (const kind of databaseKinds()) {
       const logs = new LogCapture();
       const app = await buildApp(h.deps, { logger: pino({ level: 'trace' }, logs), version: VERSION });
       try {
-        await app.listen({ port: 0, host: '127.0.0.1' });
-        const port = (app.server.address() as net.AddressInfo).port;
+        const port = await listenOnLoopback(app);
         await rawRequest(port, `GET /api/user HTTP/1.1\r\nHost: x\r\nAuthorization: token ${token}\r\nX-Bad: a\x00b\r\n\r\n`);
       } finally {
         await app.close();
