@@ -1,23 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { components } from '../src/generated/openapi.js';
 import { databaseKinds } from './support/databases.js';
 import { addMember, addTeamMember, call, expectError, makeOrg, makePerson, makeTeam, makeToken, startHarness, type Harness } from './support/harness.js';
 
-interface WireToken {
-  id: string;
-  name: string;
-  description: string;
-  created: string;
-  lastUsed: number;
-  expires: number;
-  admin: boolean;
-  createdBy: string;
-  type: string;
-  status: string;
-  displayValue: string;
-  source: string;
-  revokedAt: number;
-}
+type WireToken = components['schemas']['AccessToken'];
 
 for (const kind of databaseKinds()) {
   describe(`token API (${kind})`, () => {
