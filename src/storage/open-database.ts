@@ -12,8 +12,15 @@ export interface OpenDatabase {
   dialect: DialectName;
   /** PostgreSQL schema the tables live in, when one was named with `?schema=`. */
   schema: string | undefined;
+  /**
+   * SQLite only: runs a read synchronously on the connection when no transaction is open on it,
+   * and returns undefined otherwise (the caller then goes through Kysely, which waits its turn).
+   */
+  readNow: ReadNow | undefined;
   close(): Promise<void>;
 }
+
+export type ReadNow = (sql: string, params: readonly unknown[]) => unknown[] | undefined;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -42,8 +49,12 @@ function openSqlite(file: string): OpenDatabase {
     conn.close();
     throw new Error(`SQLite refused WAL mode (journal_mode is ${String(mode)}); refusing to start`);
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(conn) }) });
-  return { db, dialect: 'sqlite', schema: undefined, close: () => db.destroy() };
+  const cached = withStatementCache(conn);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
+  // better-sqlite3 is synchronous, so checking for an open transaction and reading are one step:
+  // a read never lands inside another request's uncommitted transaction.
+  const readNow: ReadNow = (sql, params) => (conn.inTransaction ? undefined : cached.prepare(sql).all(...params));
+  return { db, dialect: 'sqlite', schema: undefined, readNow, close: () => db.destroy() };
 }
 
 /**
@@ -95,7 +106,7 @@ async function openPostgres(rawUrl: string, poolSize: number): Promise<OpenDatab
     await db.destroy();
     throw err;
   }
-  return { db, dialect: 'postgres', schema, close: () => db.destroy() };
+  return { db, dialect: 'postgres', schema, readNow: undefined, close: () => db.destroy() };
 }
 
 /** Brings the schema up to date. On PostgreSQL, Kysely takes an advisory lock, so nodes may race safely. */
