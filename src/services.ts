@@ -21,7 +21,7 @@ export async function openServices(config: Pick<Config, 'databaseUrl' | 'maxToke
     await database.close();
     throw err;
   }
-  const store = new KyselyStore(database.db, undefined, database.readNow);
+  const store = new KyselyStore(database.db, undefined, database.hotRead);
   const lastUsed = new LastUsedTracker(store, clock);
   const deps: Deps = {
     store,

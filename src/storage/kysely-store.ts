@@ -31,7 +31,7 @@ import {
   userFromRow,
   userToRow,
 } from './mappers.js';
-import type { ReadNow } from './open-database.js';
+import type { HotRead } from './open-database.js';
 import type { Database } from './schema.js';
 
 const USER_COLUMNS = ['users.id', 'users.login', 'users.email', 'users.name', 'users.password_hash', 'users.site_admin', 'users.disabled_at', 'users.created_at'] as const;
@@ -42,8 +42,8 @@ export class KyselyStore implements Store {
     private readonly db: Kysely<Database> | Transaction<Database>,
     /** SQL of the per-request queries, compiled once; shared with transaction-scoped stores. */
     private readonly compiled = new Map<string, CompiledQuery>(),
-    /** The database's synchronous read path, where it has one (SQLite); never inside a transaction. */
-    private readonly readNow?: ReadNow,
+    /** The database's fast path for hot reads (see OpenDatabase.hotRead); never inside a transaction. */
+    private readonly hotRead?: HotRead,
   ) {}
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
@@ -64,8 +64,8 @@ export class KyselyStore implements Store {
       if (query.parameters.length !== params.length) throw new Error(`hot query ${key} has ${query.parameters.length} parameters, not ${params.length}`);
       this.compiled.set(key, query);
     }
-    const rows = this.readNow?.(query.sql, params);
-    if (rows) return rows as R[];
+    const rows = this.hotRead?.(query.sql, params);
+    if (rows) return (await rows) as R[];
     const result = await this.db.executeQuery<R>(CompiledQuery.raw(query.sql, [...params]) as CompiledQuery<R>);
     return result.rows;
   }
