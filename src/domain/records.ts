@@ -6,7 +6,6 @@ export interface User {
   login: string;
   email: string;
   name: string;
-  passwordHash: string | null;
   siteAdmin: boolean;
   disabledAt: number | null;
   createdAt: number;

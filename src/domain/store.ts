@@ -28,7 +28,10 @@ export interface Store {
   ping(): Promise<void>;
 
   countUsers(): Promise<number>;
-  insertUser(user: User): Promise<void>;
+  /** Stores a user; the password hash (if any) is kept apart from the User record. */
+  insertUser(user: User, passwordHash: string | null): Promise<void>;
+  /** The stored password hash, read only where a password is checked. */
+  findPasswordHash(userId: string): Promise<string | null>;
   findUserByLogin(login: string): Promise<User | undefined>;
 
   insertOrg(org: Organization): Promise<void>;

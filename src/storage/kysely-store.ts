@@ -34,7 +34,7 @@ import {
 import type { HotRead } from './open-database.js';
 import type { Database } from './schema.js';
 
-const USER_COLUMNS = ['users.id', 'users.login', 'users.email', 'users.name', 'users.password_hash', 'users.site_admin', 'users.disabled_at', 'users.created_at'] as const;
+const USER_COLUMNS = ['users.id', 'users.login', 'users.email', 'users.name', 'users.site_admin', 'users.disabled_at', 'users.created_at'] as const;
 
 /** The Store over any Kysely<Database>: a database handle, or a transaction inside one. */
 export class KyselyStore implements Store {
@@ -79,12 +79,17 @@ export class KyselyStore implements Store {
     return Number(row.n);
   }
 
-  async insertUser(user: User): Promise<void> {
-    await this.unique('login_taken', `login '${user.login}' is taken`, () => this.db.insertInto('users').values(userToRow(user)).execute());
+  async insertUser(user: User, passwordHash: string | null): Promise<void> {
+    await this.unique('login_taken', `login '${user.login}' is taken`, () => this.db.insertInto('users').values(userToRow(user, passwordHash)).execute());
+  }
+
+  async findPasswordHash(userId: string): Promise<string | null> {
+    const row = await this.db.selectFrom('users').select('password_hash').where('id', '=', userId).executeTakeFirst();
+    return row?.password_hash ?? null;
   }
 
   async findUserByLogin(login: string): Promise<User | undefined> {
-    const row = await this.db.selectFrom('users').selectAll().where('login', '=', login).executeTakeFirst();
+    const row = await this.db.selectFrom('users').select(USER_COLUMNS).where('login', '=', login).executeTakeFirst();
     return row && userFromRow(row);
   }
 
@@ -236,7 +241,6 @@ export class KyselyStore implements Store {
             'users.login as u_login',
             'users.email as u_email',
             'users.name as u_name',
-            'users.password_hash as u_password_hash',
             'users.site_admin as u_site_admin',
             'users.disabled_at as u_disabled_at',
             'users.created_at as u_created_at',
@@ -258,7 +262,6 @@ export class KyselyStore implements Store {
             login: row.u_login,
             email: row.u_email ?? '',
             name: row.u_name ?? '',
-            password_hash: row.u_password_hash,
             site_admin: row.u_site_admin ?? 0,
             disabled_at: row.u_disabled_at,
             created_at: row.u_created_at ?? 0,

@@ -3,26 +3,26 @@ import type { TokenType } from '../domain/tokens/token-format.js';
 import type { AuditEventsTable, OrganizationsTable, TeamsTable, TokensTable, UsersTable } from './schema.js';
 
 /** One mapper per table between rows and domain records. */
-export function userFromRow(r: UsersTable): User {
+/** Password hashes stay in storage: the User record never carries one. */
+export function userFromRow(r: Omit<UsersTable, 'password_hash'>): User {
   return {
     id: r.id,
     login: r.login,
     email: r.email,
     name: r.name,
-    passwordHash: r.password_hash,
     siteAdmin: r.site_admin === 1,
     disabledAt: r.disabled_at,
     createdAt: r.created_at,
   };
 }
 
-export function userToRow(u: User): UsersTable {
+export function userToRow(u: User, passwordHash: string | null): UsersTable {
   return {
     id: u.id,
     login: u.login,
     email: u.email,
     name: u.name,
-    password_hash: u.passwordHash,
+    password_hash: passwordHash,
     site_admin: u.siteAdmin ? 1 : 0,
     disabled_at: u.disabledAt,
     created_at: u.createdAt,

@@ -26,19 +26,19 @@ export async function createUser(deps: Deps, ctx: RequestContext, principal: Pri
   if (input.password !== undefined && (input.password.length < PASSWORD_MIN || input.password.length > PASSWORD_MAX)) {
     fail('invalid_request', `password must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters`);
   }
+  const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
   const user: User = {
     id: randomUUID(),
     login: input.login,
     email: input.email,
     name: input.name ?? input.login,
-    passwordHash: input.password === undefined ? null : await hashPassword(input.password),
     siteAdmin: input.siteAdmin === true,
     disabledAt: null,
     createdAt: deps.clock.now(),
   };
   await deps.store.transaction(async (tx) => {
     if (await tx.findUserByLogin(user.login)) fail('login_taken', `login '${user.login}' is taken`);
-    await tx.insertUser(user);
+    await tx.insertUser(user, passwordHash);
     await recordAudit(tx, deps, ctx, principal, {
       action: 'user_created',
       targetType: 'user',
