@@ -26,6 +26,9 @@ export class ConfigError extends Error {
 }
 
 const TWO_YEARS = 2 * 365 * 86400;
+/** OWASP Session Management: 15-30 minutes idle for a low-risk application; 12 hours at most in all. */
+export const DEFAULT_SESSION_IDLE_TIMEOUT_SECONDS = 30 * 60;
+export const DEFAULT_SESSION_MAX_AGE_SECONDS = 12 * 3600;
 
 /**
  * Reads configuration from the environment (the only reader of process.env) and command-line
@@ -57,6 +60,20 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
   const requireText = pick('TESSERA_REQUIRE_TOKEN_EXPIRY', undefined) ?? '0';
   if (!['0', '1', 'true', 'false'].includes(requireText)) problems.push(`TESSERA_REQUIRE_TOKEN_EXPIRY must be 0, 1, true or false, got '${requireText}'`);
 
+  const idleText = pick('TESSERA_SESSION_IDLE_TIMEOUT', undefined);
+  const sessionIdleTimeoutSeconds = idleText === undefined ? DEFAULT_SESSION_IDLE_TIMEOUT_SECONDS : parseDuration(idleText);
+  // At least a minute: the last-seen time of a session is written at most once a minute.
+  if (sessionIdleTimeoutSeconds === undefined || sessionIdleTimeoutSeconds < 60) {
+    problems.push(`TESSERA_SESSION_IDLE_TIMEOUT must be a duration of at least 1m, such as 30m or 2h, got '${idleText}'`);
+  }
+  const maxAgeText = pick('TESSERA_SESSION_MAX_AGE', undefined);
+  const sessionMaxAgeSeconds = maxAgeText === undefined ? DEFAULT_SESSION_MAX_AGE_SECONDS : parseDuration(maxAgeText);
+  if (sessionMaxAgeSeconds === undefined || sessionMaxAgeSeconds < 60) {
+    problems.push(`TESSERA_SESSION_MAX_AGE must be a duration of at least 1m, such as 12h or 1d, got '${maxAgeText}'`);
+  } else if (sessionIdleTimeoutSeconds !== undefined && sessionIdleTimeoutSeconds > sessionMaxAgeSeconds) {
+    problems.push(`TESSERA_SESSION_IDLE_TIMEOUT (${idleText ?? '30m'}) must not be longer than TESSERA_SESSION_MAX_AGE (${maxAgeText ?? '12h'})`);
+  }
+
   const logLevel = (pick('TESSERA_LOG_LEVEL', undefined) ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`TESSERA_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
 
@@ -68,6 +85,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     logLevel,
     maxTokenLifetimeSeconds: maxTokenLifetimeSeconds!,
     requireTokenExpiry: requireText === '1' || requireText === 'true',
+    sessionIdleTimeoutSeconds: sessionIdleTimeoutSeconds!,
+    sessionMaxAgeSeconds: sessionMaxAgeSeconds!,
   };
 }
 

@@ -1,7 +1,8 @@
-import type { Config } from './config.js';
+import { DEFAULT_SESSION_IDLE_TIMEOUT_SECONDS, DEFAULT_SESSION_MAX_AGE_SECONDS, type Config } from './config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import type { Deps } from './domain/deps.js';
 import { LastUsedTracker } from './domain/tokens/last-used.js';
+import { LoginThrottle } from './domain/sessions/login-throttle.js';
 import { KyselyStore } from './storage/kysely-store.js';
 import { migrate, openDatabase, type OpenDatabase } from './storage/open-database.js';
 
@@ -13,7 +14,10 @@ export interface Services {
 }
 
 /** Opens the database, brings its schema up to date, and wires the domain's dependencies. */
-export async function openServices(config: Pick<Config, 'databaseUrl' | 'maxTokenLifetimeSeconds' | 'requireTokenExpiry'>, clock: Clock = systemClock): Promise<Services> {
+export async function openServices(
+  config: Pick<Config, 'databaseUrl' | 'maxTokenLifetimeSeconds' | 'requireTokenExpiry'> & Partial<Pick<Config, 'sessionIdleTimeoutSeconds' | 'sessionMaxAgeSeconds'>>,
+  clock: Clock = systemClock,
+): Promise<Services> {
   const database = await openDatabase(config.databaseUrl);
   try {
     await migrate(database);
@@ -26,8 +30,14 @@ export async function openServices(config: Pick<Config, 'databaseUrl' | 'maxToke
   const deps: Deps = {
     store,
     clock,
-    config: { maxTokenLifetimeSeconds: config.maxTokenLifetimeSeconds, requireTokenExpiry: config.requireTokenExpiry },
+    config: {
+      maxTokenLifetimeSeconds: config.maxTokenLifetimeSeconds,
+      requireTokenExpiry: config.requireTokenExpiry,
+      sessionIdleTimeoutSeconds: config.sessionIdleTimeoutSeconds ?? DEFAULT_SESSION_IDLE_TIMEOUT_SECONDS,
+      sessionMaxAgeSeconds: config.sessionMaxAgeSeconds ?? DEFAULT_SESSION_MAX_AGE_SECONDS,
+    },
     lastUsed,
+    loginThrottle: new LoginThrottle(clock),
   };
   return {
     deps,

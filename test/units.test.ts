@@ -84,6 +84,8 @@ describe('configuration', () => {
       logLevel: 'info',
       maxTokenLifetimeSeconds: 2 * 365 * 86400,
       requireTokenExpiry: false,
+      sessionIdleTimeoutSeconds: 30 * 60,
+      sessionMaxAgeSeconds: 12 * 3600,
     });
   });
 

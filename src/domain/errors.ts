@@ -25,7 +25,14 @@ export type ErrorCode =
   | 'login_taken'
   | 'continuation_token_invalid'
   | 'last_admin'
-  | 'unavailable';
+  | 'unavailable'
+  // sessions and accounts
+  | 'setup_done'
+  | 'login_failed'
+  | 'password_incorrect'
+  | 'too_many_attempts'
+  | 'session_invalid'
+  | 'csrf_failed';
 
 export class DomainError extends Error {
   readonly code: ErrorCode;
@@ -39,4 +46,16 @@ export class DomainError extends Error {
 /** Shorthand for throwing a DomainError. */
 export function fail(code: ErrorCode, message: string): never {
   throw new DomainError(code, message);
+}
+
+/**
+ * A refusal the caller may retry later (throttling): the HTTP layer sends `Retry-After` with
+ * `retryAfterSeconds`.
+ */
+export class RetryLaterError extends DomainError {
+  readonly retryAfterSeconds: number;
+  constructor(code: ErrorCode, message: string, retryAfterSeconds: number) {
+    super(code, message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
 }

@@ -1,9 +1,10 @@
 import type { Organization, Team, TokenRecord, User } from './records.js';
 
 /**
- * Who is acting. A person authenticates with a personal token (or, later, a console session);
- * organization and team tokens act as their organization or team; `system` is the operator at the
- * command line (`tessera admin …`), who has already proven access to the database itself.
+ * Who is acting. A person authenticates with a personal token, or with a console session (then
+ * `token` is null); organization and team tokens act as their organization or team; `system` is
+ * the operator at the command line (`tessera admin …`), who has already proven access to the
+ * database itself.
  */
 export type Principal =
   | { kind: 'user'; user: User; token: TokenRecord | null }

@@ -116,3 +116,54 @@ export interface TokenCursor {
   createdAt: number;
   id: string;
 }
+
+// audit log and expirations
+
+/** What an audit listing may be narrowed to; every field is optional and they combine with AND. */
+export interface AuditFilter {
+  /** Milliseconds since the epoch, inclusive. */
+  fromMs?: number;
+  /** Milliseconds since the epoch, exclusive. */
+  untilMs?: number;
+  /** The acting person's login (`system` for the operator). */
+  actorLogin?: string;
+  action?: string;
+}
+
+/** Position in a newest-first audit listing: the last event of the previous page. */
+export interface AuditCursor {
+  occurredAt: number;
+  id: string;
+}
+
+/** An audit event as listed: with the acting person's display name, read when listing. */
+export interface AuditEntry {
+  event: AuditEvent;
+  /** The actor's current display name; null when the actor is not a person. */
+  actorName: string | null;
+}
+
+/** An organization or team token of an organization, with the name of its team (null for organization tokens). */
+export interface OrgTokenEntry {
+  token: TokenRecord;
+  teamName: string | null;
+}
+
+// sessions and accounts
+
+/**
+ * A console session. The session id itself is never stored: only its SHA-256 (`idHash`), so a
+ * copy of the database does not let anyone sign in as the session's owner.
+ */
+export interface SessionRecord {
+  idHash: string;
+  userId: string;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  /** Milliseconds since the epoch; written at most once a minute (see authenticate-session.ts). */
+  lastSeenAt: number;
+  /** Milliseconds since the epoch: the absolute timeout. */
+  expiresAt: number;
+  sourceIp: string | null;
+  userAgent: string | null;
+}

@@ -1,10 +1,15 @@
 import type {
+  AuditCursor,
+  AuditEntry,
   AuditEvent,
+  AuditFilter,
   Credential,
   Member,
   OrgMembership,
   OrgRole,
+  OrgTokenEntry,
   Organization,
+  SessionRecord,
   Team,
   TeamMember,
   TeamRole,
@@ -69,4 +74,43 @@ export interface Store {
 
   insertAudit(event: AuditEvent): Promise<void>;
   listAudit(orgId: string | null, limit: number): Promise<AuditEvent[]>;
+
+  // audit log and expirations
+  /**
+   * An organization's audit events matching `filter`, newest first by (occurredAt, id), at most
+   * `limit` of them after `after`. Each comes with the acting person's display name.
+   */
+  listOrgAudit(orgId: string, filter: AuditFilter, limit: number, after?: AuditCursor): Promise<AuditEntry[]>;
+  /** Unrevoked organization and team tokens of the organization with `afterSec < expires <= untilSec`, soonest first. */
+  listExpiringTokens(orgId: string, afterSec: number, untilSec: number, limit: number): Promise<OrgTokenEntry[]>;
+  /** Unrevoked organization and team tokens of the organization that never expire, oldest first. */
+  listTokensWithoutExpiry(orgId: string, limit: number): Promise<OrgTokenEntry[]>;
+  /**
+   * Active (as of `nowSec`) organization and team tokens of the organization whose stored
+   * `lastUsed` is before `usedBeforeSec` (never used included), least recently used first.
+   */
+  listUnusedTokens(orgId: string, nowSec: number, usedBeforeSec: number, limit: number): Promise<OrgTokenEntry[]>;
+
+  // sessions and accounts
+  /**
+   * Marks first-run setup as done. Fails with setup_done when it already is: a fixed primary key
+   * decides between two racing setups, so exactly one of them commits.
+   */
+  claimSetup(at: number): Promise<void>;
+  /** Every user, ordered by login. */
+  listUsers(): Promise<User[]>;
+  setPasswordHash(userId: string, passwordHash: string): Promise<void>;
+  /** Sets or clears `disabledAt`; the user with the new value, or undefined when there is no such user. */
+  setUserDisabled(userId: string, disabledAt: number | null): Promise<User | undefined>;
+  insertSession(session: SessionRecord): Promise<void>;
+  /** The session with this id hash and its user. */
+  findSession(idHash: string): Promise<{ session: SessionRecord; user: User } | undefined>;
+  /** Moves `lastSeenAt` forward (never backward). */
+  touchSession(idHash: string, lastSeenAt: number): Promise<void>;
+  /** True when a session was deleted. */
+  deleteSession(idHash: string): Promise<boolean>;
+  /** Deletes every session of the user, except the one with `exceptIdHash`; returns how many. */
+  deleteUserSessions(userId: string, exceptIdHash?: string): Promise<number>;
+  /** Deletes sessions past their absolute timeout (`expiresAt <= nowMs`) or idle since before `idleBeforeMs`. */
+  deleteExpiredSessions(nowMs: number, idleBeforeMs: number): Promise<number>;
 }

@@ -4,16 +4,22 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Deps } from '../domain/deps.js';
-import { DomainError } from '../domain/errors.js';
+import { DomainError, RetryLaterError } from '../domain/errors.js';
 import { redactTokenValues } from '../domain/tokens/token-format.js';
 import { isUnavailable } from '../storage/dialect.js';
 import { clientErrorHandler } from './client-error.js';
 import { sendError, STATUS } from './errors.js';
+import { registerAuditRoutes } from './routes/audit.js';
+import { consoleRoutes } from './routes/console.js';
+import { registerExpirationRoutes } from './routes/expirations.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerOrgRoutes } from './routes/orgs.js';
+import { registerSessionRoutes } from './routes/session.js';
+import { registerSetupRoutes } from './routes/setup.js';
 import { registerTeamRoutes } from './routes/teams.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerUserRoutes } from './routes/user.js';
+import { registerUsersRoutes } from './routes/users.js';
 import { sharedSchemas } from './schemas.js';
 import { validatorCompiler } from './validation.js';
 
@@ -78,9 +84,17 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
         description: 'Access tokens with optional expiry, organizations and teams, compatible with the Pulumi Cloud REST API.',
       },
       components: {
-        securitySchemes: { token: { type: 'apiKey', in: 'header', name: 'Authorization', description: '`token <value>` or `Bearer <value>`' } },
+        securitySchemes: {
+          token: { type: 'apiKey', in: 'header', name: 'Authorization', description: '`token <value>` or `Bearer <value>`' },
+          session: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'tessera_session',
+            description: 'the console session (`__Host-tessera_session` over https); state-changing requests also need the X-CSRF-Token header',
+          },
+        },
       },
-      security: [{ token: [] }],
+      security: [{ token: [] }, { session: [] }],
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
@@ -122,6 +136,7 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
     if (error instanceof DomainError) {
       const status = STATUS[error.code];
       request.log.info({ reason: error.code, status }, 'request refused');
+      if (error instanceof RetryLaterError) reply.header('retry-after', String(error.retryAfterSeconds));
       return sendError(reply, status, error.code, error.message);
     }
     if (error.validation) return sendError(reply, 400, 'invalid_request', error.message);
@@ -142,6 +157,13 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
   registerTokenRoutes(app, deps);
   registerOrgRoutes(app, deps);
   registerTeamRoutes(app, deps);
+  registerSessionRoutes(app, deps);
+  registerSetupRoutes(app, deps);
+  registerUsersRoutes(app, deps);
+  registerAuditRoutes(app, deps);
+  registerExpirationRoutes(app, deps);
+  // The web console at / (last: every API route is matched first).
+  await app.register(consoleRoutes);
   return app;
 }
 

@@ -3,11 +3,22 @@ import type { Deps, RequestContext } from '../domain/deps.js';
 import { DomainError } from '../domain/errors.js';
 import type { Principal } from '../domain/principal.js';
 import { authenticate } from '../domain/tokens/authenticate.js';
+import type { SessionRecord } from '../domain/records.js';
+import { authenticateSession } from '../domain/sessions/authenticate-session.js';
+import { checkCookieRequest, clearSessionCookie, readSessionCookie } from './session-cookie.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+    /** Set when the request was authenticated by the console's session cookie. */
+    consoleSession?: ConsoleSession;
   }
+}
+
+/** The console session a request was authenticated with. The id is a secret: never log it. */
+export interface ConsoleSession {
+  id: string;
+  record: SessionRecord;
 }
 
 /** Where the request came from, for audit events. Long headers are cut so a row stays small. */
@@ -27,13 +38,50 @@ function authorizationHeaderCount(request: FastifyRequest): number {
 /**
  * onRequest hook for routes that need a caller: resolves the Authorization header to a principal
  * before the body is read or validated, so an anonymous caller learns nothing about the route.
+ * Without an Authorization header, the console's session cookie is accepted instead, under the
+ * cross-site and CSRF checks of session-cookie.ts. With one, cookies are ignored entirely: an API
+ * client's request never gains or loses anything by a cookie the browser happened to add.
  */
 export function requireAuth(deps: Deps) {
-  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     // Never choose one of two credentials silently.
     if (authorizationHeaderCount(request) > 1) throw new DomainError('invalid_request', 'send exactly one Authorization header');
-    request.principal = await authenticate(deps, requestContext(request), request.headers.authorization);
+    const header = request.headers.authorization;
+    if (header === undefined) {
+      const sessionId = readSessionCookie(request);
+      if (sessionId !== undefined) {
+        await authenticateCookie(deps, request, reply, sessionId);
+        return;
+      }
+    }
+    request.principal = await authenticate(deps, requestContext(request), header);
   };
+}
+
+/**
+ * onRequest hook for the session resource itself: the session cookie or nothing. Sets
+ * `request.consoleSession` and `request.principal`, or fails with session_invalid.
+ */
+export function requireSession(deps: Deps) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const sessionId = readSessionCookie(request);
+    if (sessionId === undefined) throw new DomainError('session_invalid', 'the session is missing or has ended; sign in again');
+    await authenticateCookie(deps, request, reply, sessionId);
+  };
+}
+
+async function authenticateCookie(deps: Deps, request: FastifyRequest, reply: FastifyReply, sessionId: string): Promise<void> {
+  // Cross-site and CSRF checks first: a forged request is refused without touching the session.
+  checkCookieRequest(request, sessionId);
+  try {
+    const { user, session } = await authenticateSession(deps, sessionId);
+    request.principal = { kind: 'user', user, token: null };
+    request.consoleSession = { id: sessionId, record: session };
+  } catch (err) {
+    // The browser holds a dead cookie: tell it to drop it.
+    if (err instanceof DomainError && err.code === 'session_invalid') clearSessionCookie(request, reply);
+    throw err;
+  }
 }
 
 /** The authenticated caller; routes that call this registered requireAuth. */

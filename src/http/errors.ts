@@ -25,6 +25,13 @@ export const STATUS: Record<ErrorCode, number> = {
   continuation_token_invalid: 400,
   last_admin: 409,
   unavailable: 503,
+  // sessions and accounts
+  setup_done: 409,
+  login_failed: 401,
+  password_incorrect: 403,
+  too_many_attempts: 429,
+  session_invalid: 401,
+  csrf_failed: 403,
 };
 
 /** The REST error body of API.md section 1. */

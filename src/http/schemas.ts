@@ -133,4 +133,33 @@ export const TeamDetail = Type.Object(
   { $id: 'TeamDetail', title: 'TeamDetail' },
 );
 
-export const sharedSchemas = [ErrorBody, AccessToken, TokenList, CreatedToken, UserBody, OrgBody, OrgMember, TeamSummary, TeamDetail];
+// sessions and accounts
+
+export const SessionBody = Type.Object(
+  {
+    user: Type.Ref('User'),
+    csrfToken: Type.String({ description: 'send it in the X-CSRF-Token header of every POST, PUT, PATCH and DELETE made with the session cookie' }),
+    expiresAt: Type.Integer({ description: 'unix seconds: the absolute end of the session (it also ends after the idle timeout)' }),
+  },
+  { $id: 'Session', title: 'Session' },
+);
+
+export const AccountBody = Type.Object(
+  {
+    id: Type.String(),
+    login: Type.String(),
+    email: Type.String(),
+    name: Type.String(),
+    siteAdmin: Type.Boolean(),
+    disabled: Type.Boolean(),
+    created: Type.String({ description: 'ISO 8601 UTC' }),
+  },
+  { $id: 'Account', title: 'Account' },
+);
+
+/** A password on the wire: length only (ASVS 6.2.1, 6.2.9); 64+ characters are welcome. */
+export const Password = Type.String({ minLength: 1, maxLength: 1024 });
+/** A password being set: 8 to 1024 characters, nothing else imposed. */
+export const NewPassword = Type.String({ minLength: 8, maxLength: 1024 });
+
+export const sharedSchemas = [ErrorBody, AccessToken, TokenList, CreatedToken, UserBody, OrgBody, OrgMember, TeamSummary, TeamDetail, SessionBody, AccountBody];

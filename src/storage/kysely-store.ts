@@ -2,11 +2,15 @@ import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import { DomainError } from '../domain/errors.js';
 import type { Store } from '../domain/store.js';
 import type {
+  AuditCursor,
+  AuditEntry,
   AuditEvent,
+  AuditFilter,
   Credential,
   Member,
   OrgMembership,
   OrgRole,
+  OrgTokenEntry,
   Organization,
   Team,
   TeamMember,
@@ -32,7 +36,9 @@ import {
   userToRow,
 } from './mappers.js';
 import type { HotRead } from './open-database.js';
-import type { Database } from './schema.js';
+import type { SessionRecord } from '../domain/records.js';
+import { sessionFromRow, sessionToRow } from './mappers.js';
+import type { Database, TokensTable } from './schema.js';
 
 const USER_COLUMNS = ['users.id', 'users.login', 'users.email', 'users.name', 'users.site_admin', 'users.disabled_at', 'users.created_at'] as const;
 
@@ -338,4 +344,163 @@ export class KyselyStore implements Store {
       throw err;
     }
   }
+
+  // audit log and expirations
+
+  async listOrgAudit(orgId: string, filter: AuditFilter, limit: number, after?: AuditCursor): Promise<AuditEntry[]> {
+    // Served by the indexes of migration 2026-11-27-audit-indexes: (org_id, occurred_at, id), and
+    // the same behind actor_login or action when those filters are set.
+    let q = this.db
+      .selectFrom('audit_events')
+      .leftJoin('users', 'users.id', 'audit_events.actor_user_id')
+      .selectAll('audit_events')
+      .select('users.name as actor_name')
+      .where('audit_events.org_id', '=', orgId);
+    if (filter.fromMs !== undefined) q = q.where('audit_events.occurred_at', '>=', filter.fromMs);
+    if (filter.untilMs !== undefined) q = q.where('audit_events.occurred_at', '<', filter.untilMs);
+    if (filter.actorLogin !== undefined) q = q.where('audit_events.actor_login', '=', filter.actorLogin);
+    if (filter.action !== undefined) q = q.where('audit_events.action', '=', filter.action);
+    if (after) {
+      // The `<=` is implied by the OR, but spelled out it bounds the index range, which an OR
+      // alone hides from SQLite's planner.
+      q = q
+        .where('audit_events.occurred_at', '<=', after.occurredAt)
+        .where((eb) => eb.or([eb('audit_events.occurred_at', '<', after.occurredAt), eb('audit_events.id', '<', after.id)]));
+    }
+    const rows = await q.orderBy('audit_events.occurred_at', 'desc').orderBy('audit_events.id', 'desc').limit(limit).execute();
+    return rows.map(({ actor_name, ...row }) => ({ event: auditFromRow(row), actorName: actor_name }));
+  }
+
+  async listExpiringTokens(orgId: string, afterSec: number, untilSec: number, limit: number): Promise<OrgTokenEntry[]> {
+    // `expires > afterSec` (afterSec >= 0) also leaves out the never-expiring tokens (expires = 0).
+    const rows = await this.unrevokedOrgTokens(orgId)
+      .where('tokens.expires', '>', afterSec)
+      .where('tokens.expires', '<=', untilSec)
+      .orderBy('tokens.expires', 'asc')
+      .orderBy('tokens.created_at', 'asc')
+      .orderBy('tokens.id', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map(orgTokenEntry);
+  }
+
+  async listTokensWithoutExpiry(orgId: string, limit: number): Promise<OrgTokenEntry[]> {
+    const rows = await this.unrevokedOrgTokens(orgId).where('tokens.expires', '=', 0).orderBy('tokens.created_at', 'asc').orderBy('tokens.id', 'asc').limit(limit).execute();
+    return rows.map(orgTokenEntry);
+  }
+
+  async listUnusedTokens(orgId: string, nowSec: number, usedBeforeSec: number, limit: number): Promise<OrgTokenEntry[]> {
+    const rows = await this.unrevokedOrgTokens(orgId)
+      .where((eb) => eb.or([eb('tokens.expires', '=', 0), eb('tokens.expires', '>', nowSec)]))
+      .where('tokens.last_used', '<', usedBeforeSec)
+      .orderBy('tokens.last_used', 'asc')
+      .orderBy('tokens.created_at', 'asc')
+      .orderBy('tokens.id', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map(orgTokenEntry);
+  }
+
+  /** An organization's unrevoked organization and team tokens with their team's name (index tokens_org_list). */
+  private unrevokedOrgTokens(orgId: string) {
+    return this.db
+      .selectFrom('tokens')
+      .leftJoin('teams', 'teams.id', 'tokens.team_id')
+      .selectAll('tokens')
+      .select('teams.name as team_name')
+      .where('tokens.org_id', '=', orgId)
+      .where('tokens.type', 'in', ['organization', 'team'])
+      .where('tokens.revoked_at', '=', 0);
+  }
+
+  // sessions and accounts
+
+  async claimSetup(at: number): Promise<void> {
+    try {
+      await this.db.insertInto('setup').values({ id: 1, completed_at: at }).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new DomainError('setup_done', 'setup has already been done; sign in instead');
+      throw err;
+    }
+  }
+
+  async listUsers(): Promise<User[]> {
+    const rows = await this.db.selectFrom('users').select(USER_COLUMNS).orderBy('login').execute();
+    return rows.map(userFromRow);
+  }
+
+  async setPasswordHash(userId: string, passwordHash: string): Promise<void> {
+    await this.db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
+  }
+
+  async setUserDisabled(userId: string, disabledAt: number | null): Promise<User | undefined> {
+    await this.db.updateTable('users').set({ disabled_at: disabledAt }).where('id', '=', userId).execute();
+    const row = await this.db.selectFrom('users').select(USER_COLUMNS).where('id', '=', userId).executeTakeFirst();
+    return row && userFromRow(row);
+  }
+
+  async insertSession(session: SessionRecord): Promise<void> {
+    await this.db.insertInto('sessions').values(sessionToRow(session)).execute();
+  }
+
+  async findSession(idHash: string): Promise<{ session: SessionRecord; user: User } | undefined> {
+    // Every cookie-authenticated request makes this read: one round trip, compiled once.
+    const [row] = await this.hot(
+      'findSession',
+      () =>
+        this.db
+          .selectFrom('sessions')
+          .innerJoin('users', 'users.id', 'sessions.user_id')
+          .selectAll('sessions')
+          .select([
+            'users.login as u_login',
+            'users.email as u_email',
+            'users.name as u_name',
+            'users.site_admin as u_site_admin',
+            'users.disabled_at as u_disabled_at',
+            'users.created_at as u_created_at',
+          ])
+          .where('sessions.id_hash', '=', idHash),
+      [idHash],
+    );
+    if (!row) return undefined;
+    const user = userFromRow({
+      id: row.user_id,
+      login: row.u_login,
+      email: row.u_email,
+      name: row.u_name,
+      site_admin: row.u_site_admin,
+      disabled_at: row.u_disabled_at,
+      created_at: row.u_created_at,
+    });
+    return { session: sessionFromRow(row), user };
+  }
+
+  async touchSession(idHash: string, lastSeenAt: number): Promise<void> {
+    await this.db.updateTable('sessions').set({ last_seen_at: lastSeenAt }).where('id_hash', '=', idHash).where('last_seen_at', '<', lastSeenAt).execute();
+  }
+
+  async deleteSession(idHash: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('sessions').where('id_hash', '=', idHash).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  async deleteUserSessions(userId: string, exceptIdHash?: string): Promise<number> {
+    let q = this.db.deleteFrom('sessions').where('user_id', '=', userId);
+    if (exceptIdHash !== undefined) q = q.where('id_hash', '!=', exceptIdHash);
+    const r = await q.executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  async deleteExpiredSessions(nowMs: number, idleBeforeMs: number): Promise<number> {
+    const r = await this.db
+      .deleteFrom('sessions')
+      .where((eb) => eb.or([eb('expires_at', '<=', nowMs), eb('last_seen_at', '<', idleBeforeMs)]))
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+}
+
+function orgTokenEntry({ team_name, ...row }: TokensTable & { team_name: string | null }): OrgTokenEntry {
+  return { token: tokenFromRow(row), teamName: team_name };
 }

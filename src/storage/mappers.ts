@@ -1,6 +1,8 @@
 import type { AuditEvent, OrgRole, Organization, Team, TeamRole, TokenRecord, TokenSource, User } from '../domain/records.js';
 import type { TokenType } from '../domain/tokens/token-format.js';
 import type { AuditEventsTable, OrganizationsTable, TeamsTable, TokensTable, UsersTable } from './schema.js';
+import type { SessionRecord } from '../domain/records.js';
+import type { SessionsTable } from './schema.js';
 
 /** One mapper per table between rows and domain records. */
 /** Password hashes stay in storage: the User record never carries one. */
@@ -132,5 +134,31 @@ export function auditFromRow(r: AuditEventsTable): AuditEvent {
     userAgent: r.user_agent,
     requestId: r.request_id,
     details: r.details === null ? null : (JSON.parse(r.details) as Record<string, unknown>),
+  };
+}
+
+// sessions and accounts
+
+export function sessionFromRow(r: SessionsTable): SessionRecord {
+  return {
+    idHash: r.id_hash,
+    userId: r.user_id,
+    createdAt: r.created_at,
+    lastSeenAt: r.last_seen_at,
+    expiresAt: r.expires_at,
+    sourceIp: r.source_ip,
+    userAgent: r.user_agent,
+  };
+}
+
+export function sessionToRow(s: SessionRecord): SessionsTable {
+  return {
+    id_hash: s.idHash,
+    user_id: s.userId,
+    created_at: s.createdAt,
+    last_seen_at: s.lastSeenAt,
+    expires_at: s.expiresAt,
+    source_ip: s.sourceIp,
+    user_agent: s.userAgent,
   };
 }

@@ -83,6 +83,23 @@ export interface AuditEventsTable {
   details: string | null;
 }
 
+/** A console session; `id_hash` is the SHA-256 (hex) of the session id, which is never stored. */
+export interface SessionsTable {
+  id_hash: string;
+  user_id: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  source_ip: string | null;
+  user_agent: string | null;
+}
+
+/** At most one row (id = 1): first-run setup has been done. */
+export interface SetupTable {
+  id: number;
+  completed_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   organizations: OrganizationsTable;
@@ -91,4 +108,6 @@ export interface Database {
   team_members: TeamMembersTable;
   tokens: TokensTable;
   audit_events: AuditEventsTable;
+  sessions: SessionsTable;
+  setup: SetupTable;
 }

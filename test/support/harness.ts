@@ -62,11 +62,25 @@ export interface Harness {
 }
 
 /** Starts Tessera in-process on a fresh database of the given kind, with a test clock and captured logs. */
-export async function startHarness(kind: DatabaseKind, options: Partial<Pick<AppOptions, 'timeouts'>> & { requireTokenExpiry?: boolean; maxTokenLifetimeSeconds?: number } = {}): Promise<Harness> {
+export async function startHarness(
+  kind: DatabaseKind,
+  options: Partial<Pick<AppOptions, 'timeouts'>> & {
+    requireTokenExpiry?: boolean;
+    maxTokenLifetimeSeconds?: number;
+    sessionIdleTimeoutSeconds?: number;
+    sessionMaxAgeSeconds?: number;
+  } = {},
+): Promise<Harness> {
   const db = await createTestDatabase(kind);
   const clock = new TestClock();
   const services = await openServices(
-    { databaseUrl: db.url, maxTokenLifetimeSeconds: options.maxTokenLifetimeSeconds ?? 2 * 365 * 86400, requireTokenExpiry: options.requireTokenExpiry ?? false },
+    {
+      databaseUrl: db.url,
+      maxTokenLifetimeSeconds: options.maxTokenLifetimeSeconds ?? 2 * 365 * 86400,
+      requireTokenExpiry: options.requireTokenExpiry ?? false,
+      ...(options.sessionIdleTimeoutSeconds === undefined ? {} : { sessionIdleTimeoutSeconds: options.sessionIdleTimeoutSeconds }),
+      ...(options.sessionMaxAgeSeconds === undefined ? {} : { sessionMaxAgeSeconds: options.sessionMaxAgeSeconds }),
+    },
     clock,
   );
   const logs = new LogCapture();

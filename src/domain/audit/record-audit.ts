@@ -14,24 +14,25 @@ export interface AuditInput {
 
 /**
  * Writes one audit event through `store`, which should be the transaction that makes the change,
- * so the change and its record commit or roll back together.
+ * so the change and its record commit or roll back together. `actor` is null for an anonymous
+ * caller (a failed sign-in).
  */
 export async function recordAudit(
   store: Store,
   deps: Pick<Deps, 'clock'>,
   ctx: RequestContext,
-  actor: Principal,
+  actor: Principal | null,
   input: AuditInput,
 ): Promise<void> {
-  const token = actor.kind === 'system' ? null : actor.token;
+  const token = actor === null || actor.kind === 'system' ? null : actor.token;
   const now = deps.clock.now();
   await store.insertAudit({
     id: timeOrderedId(now),
     occurredAt: now,
     orgId: input.orgId ?? null,
     action: input.action,
-    actorUserId: actor.kind === 'user' ? actor.user.id : null,
-    actorLogin: actor.kind === 'user' ? actor.user.login : actor.kind === 'system' ? 'system' : null,
+    actorUserId: actor?.kind === 'user' ? actor.user.id : null,
+    actorLogin: actor?.kind === 'user' ? actor.user.login : actor?.kind === 'system' ? 'system' : null,
     tokenId: token?.id ?? null,
     tokenName: token ? token.name : null,
     targetType: input.targetType ?? null,

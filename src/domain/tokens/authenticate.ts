@@ -45,23 +45,22 @@ export async function authenticate(deps: Deps, ctx: RequestContext, header: stri
           ? { kind: 'team', org, team, token }
           : undefined;
 
+  // The token's kind and team are recorded so the audit log can say which dead credential a
+  // pipeline still holds ("team token ci of team platform"); the team is named while it exists.
+  const usedTarget = { orgId: token.orgId, targetType: `${token.type}_token`, targetId: token.id, targetName: token.name || token.displayValue };
   if (token.revokedAt !== 0) {
     await recordAudit(deps.store, deps, ctx, principal ?? { kind: 'system' }, {
       action: 'access_token_revoked_used',
-      orgId: token.orgId,
-      targetType: 'token',
-      targetId: token.id,
-      targetName: token.name,
+      ...usedTarget,
+      ...(team ? { details: { team: team.name } } : {}),
     });
     throw new DomainError('token_revoked', 'the access token has been revoked');
   }
   if (token.expires !== 0 && now >= token.expires) {
     await recordAudit(deps.store, deps, ctx, principal ?? { kind: 'system' }, {
       action: 'access_token_expired_used',
-      orgId: token.orgId,
-      targetType: 'token',
-      targetId: token.id,
-      targetName: token.name,
+      ...usedTarget,
+      details: { expires: token.expires, ...(team ? { team: team.name } : {}) },
     });
     const at = new Date(token.expires * 1000).toISOString();
     throw new DomainError('token_expired', `the access token expired at ${at}`);

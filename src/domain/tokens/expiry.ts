@@ -7,7 +7,7 @@ import { parseIsoSeconds } from '../when.js';
  * never) and returns unix seconds, 0 meaning never. It must lie in the future and no further ahead
  * than the configured maximum lifetime.
  */
-export function resolveExpires(requested: number | string | null | undefined, nowSec: number, config: DomainConfig): number {
+export function resolveExpires(requested: number | string | null | undefined, nowSec: number, config: Pick<DomainConfig, 'maxTokenLifetimeSeconds' | 'requireTokenExpiry'>): number {
   let expires: number | undefined;
   if (requested === undefined || requested === null || requested === 0) expires = 0;
   else if (typeof requested === 'number') expires = Number.isSafeInteger(requested) && requested > 0 ? requested : undefined;

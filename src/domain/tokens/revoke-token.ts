@@ -30,7 +30,7 @@ export async function revokeToken(
   target: TokenTarget,
   tokenId: string,
 ): Promise<void> {
-  const { scope } = await authorizeTokenScope(deps, principal, target, 'delete');
+  const { scope, team } = await authorizeTokenScope(deps, principal, target, 'delete');
   await deps.store.transaction(async (tx) => {
     const token = await tx.findToken(tokenId);
     if (!token || !tokenInScope(token, scope)) fail('token_not_found', 'token not found');
@@ -41,6 +41,7 @@ export async function revokeToken(
       targetType: `${token.type}_token`,
       targetId: token.id,
       targetName: token.name || token.displayValue,
+      ...(team ? { details: { team: team.name } } : {}),
     });
   });
 }

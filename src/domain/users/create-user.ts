@@ -7,7 +7,7 @@ import { recordAudit } from '../audit/record-audit.js';
 import { hashPassword, PASSWORD_MAX, PASSWORD_MIN } from './password.js';
 
 export const LOGIN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,38}$/;
-const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
+export const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
 
 export interface CreateUserInput {
   login: string;

@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { DomainError } from '../errors.js';
 
 // OWASP Password Storage Cheat Sheet: scrypt with N=2^17, r=8, p=1.
 const N = 2 ** 17;
@@ -33,3 +34,17 @@ export async function verifyPassword(password: string, stored: string): Promise<
 /** Minimum length from OWASP ASVS 5.0 6.2.1; long passphrases are welcome. */
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 1024;
+
+/** Fails with invalid_request unless `password` has an acceptable length. Nothing else is imposed (ASVS 6.2.5). */
+export function checkNewPassword(password: string, field = 'password'): void {
+  if (password.length < PASSWORD_MIN || password.length > PASSWORD_MAX) {
+    throw new DomainError('invalid_request', `${field} must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters`);
+  }
+}
+
+/**
+ * A well-formed hash of no one's password, with the current parameters. Checking a password
+ * against it costs what checking a real one costs, so an unknown login takes as long to refuse as
+ * a wrong password.
+ */
+export const DUMMY_PASSWORD_HASH = `scrypt$${N}$${R}$${P}$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`;

@@ -1,0 +1,48 @@
+import type { Deps, RequestContext } from '../deps.js';
+import { recordAudit } from '../audit/record-audit.js';
+import { DomainError, fail, RetryLaterError } from '../errors.js';
+import type { Principal } from '../principal.js';
+import type { SessionRecord } from '../records.js';
+import { startSession, type StartedSession } from '../sessions/start-session.js';
+import { checkNewPassword, DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './password.js';
+
+export interface ChangePasswordInput {
+  currentPassword: string;
+  newPassword: string;
+  /** The session the change was made in, if it was made in one: it continues under a new id. */
+  session?: SessionRecord;
+}
+
+/**
+ * A person changes their own password, proving the current one. Every session of theirs ends
+ * (W06); the session the change was made in continues under a new id, returned here for the
+ * cookie. Failed checks of the current password count against the account like failed sign-ins,
+ * so a stolen session cannot be used to guess it.
+ */
+export async function changePassword(deps: Deps, ctx: RequestContext, principal: Principal, input: ChangePasswordInput): Promise<StartedSession | null> {
+  if (principal.kind !== 'user') fail('forbidden', 'only a person can change their password, not a token of an organization or team');
+  const { user } = principal;
+  checkNewPassword(input.newPassword, 'newPassword');
+  const wait = deps.loginThrottle.retryAfterSeconds(user.login, ctx.sourceIp);
+  if (wait > 0) throw new RetryLaterError('too_many_attempts', `too many failed password checks; try again in ${wait} seconds`, wait);
+  const stored = await deps.store.findPasswordHash(user.id);
+  const matches = await verifyPassword(input.currentPassword, stored ?? DUMMY_PASSWORD_HASH);
+  if (stored === null || !matches) {
+    deps.loginThrottle.recordFailure(user.login, ctx.sourceIp);
+    await recordAudit(deps.store, deps, ctx, principal, { action: 'password_change_failed', targetType: 'user', targetId: user.id, targetName: user.login });
+    throw new DomainError('password_incorrect', 'the current password is wrong');
+  }
+  const passwordHash = await hashPassword(input.newPassword);
+  return deps.store.transaction(async (tx) => {
+    await tx.setPasswordHash(user.id, passwordHash);
+    const ended = await tx.deleteUserSessions(user.id);
+    await recordAudit(tx, deps, ctx, principal, {
+      action: 'password_changed',
+      targetType: 'user',
+      targetId: user.id,
+      targetName: user.login,
+      details: { sessionsEnded: ended },
+    });
+    return input.session ? startSession(tx, deps, ctx, user) : null;
+  });
+}

@@ -1,0 +1,97 @@
+// The console's only way to the server: the HTTP API, typed from openapi.json.
+import type { components } from '../../src/generated/openapi';
+
+export type Schemas = components['schemas'];
+export type AccessToken = Schemas['AccessToken'];
+export type AccessTokenList = Schemas['AccessTokenList'];
+export type CreatedToken = Schemas['CreatedToken'];
+export type User = Schemas['User'];
+export type Organization = Schemas['Organization'];
+export type OrganizationMember = Schemas['OrganizationMember'];
+export type Team = Schemas['Team'];
+export type TeamDetail = Schemas['TeamDetail'];
+export type RestError = Schemas['Error'];
+
+/** The session reply (API.md section 8). */
+export type Session = Schemas['Session'];
+/** A local account, as site administrators see it. */
+export type SiteUser = Schemas['Account'];
+export type AuditEvent = Schemas['AuditLogEvent'];
+export type AuditLogList = Schemas['AuditLogList'];
+export type ExpiringToken = Schemas['ExpirationToken'];
+export type Expirations = Schemas['TokenExpirations'];
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+    readonly requestId: string,
+  ) {
+    super(message);
+  }
+}
+
+let csrfToken = '';
+let onUnauthorized: () => void = () => {};
+
+export function setCsrfToken(token: string): void {
+  csrfToken = token;
+}
+export function setUnauthorizedHandler(handler: () => void): void {
+  onUnauthorized = handler;
+}
+
+const enc = encodeURIComponent;
+export const paths = {
+  personalTokens: () => '/api/user/tokens',
+  orgTokens: (org: string) => `/api/orgs/${enc(org)}/tokens`,
+  teamTokens: (org: string, team: string) => `/api/orgs/${enc(org)}/teams/${enc(team)}/tokens`,
+  org: (org: string) => `/api/orgs/${enc(org)}`,
+  members: (org: string) => `/api/orgs/${enc(org)}/members`,
+  member: (org: string, login: string) => `/api/orgs/${enc(org)}/members/${enc(login)}`,
+  teams: (org: string) => `/api/orgs/${enc(org)}/teams`,
+  team: (org: string, team: string) => `/api/orgs/${enc(org)}/teams/${enc(team)}`,
+  teamMember: (org: string, team: string, login: string) => `/api/orgs/${enc(org)}/teams/${enc(team)}/members/${enc(login)}`,
+  auditLogs: (org: string) => `/api/orgs/${enc(org)}/auditlogs`,
+  auditExport: (org: string, format: 'csv' | 'json') => `/api/orgs/${enc(org)}/auditlogs/export?format=${format}`,
+  expirations: (org: string, within: number) => `/api/orgs/${enc(org)}/tokens/expirations?within=${within}`,
+};
+
+/**
+ * One API call. Every request says it comes from the console; state-changing ones carry the
+ * session's CSRF token. A 401 outside the session endpoints means the session ended.
+ */
+export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { 'X-Tessera-Client': 'console', Accept: 'application/json' };
+  if (method !== 'GET') headers['X-CSRF-Token'] = csrfToken;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw new ApiError(0, 'network', 'the server could not be reached', '');
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  let data: unknown = undefined;
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    data = undefined;
+  }
+  if (!res.ok) {
+    const e = (data ?? {}) as Partial<RestError> & { reason?: string; requestId?: string };
+    const err = new ApiError(res.status, e.reason ?? 'http_' + res.status, e.message ?? res.statusText, e.requestId ?? res.headers.get('x-request-id') ?? '');
+    if (res.status === 401 && !path.startsWith('/api/session') && !path.startsWith('/api/setup')) onUnauthorized();
+    throw err;
+  }
+  return data as T;
+}
+
+export function withQuery(path: string, query: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `${path}${path.includes('?') ? '&' : '?'}${s}` : path;
+}

@@ -1,0 +1,68 @@
+import { Alert, Center, Loader, Stack, Text } from '@mantine/core';
+import { useCallback, useEffect, useState } from 'react';
+import { Outlet, useOutletContext, useParams } from 'react-router';
+import { api, paths, type Organization } from '../api';
+import { describeError } from '../errors';
+import { TokensPanel } from '../tokens';
+
+export interface OrgContext {
+  org: Organization;
+  name: string;
+  isAdmin: boolean;
+  reload(): Promise<void>;
+}
+
+export function useOrg(): OrgContext {
+  return useOutletContext<OrgContext>();
+}
+
+/** Loads the organization (and with it the caller's role) for every page below /orgs/:org. */
+export function OrgLayout() {
+  const { org: name = '' } = useParams();
+  const [org, setOrg] = useState<Organization>();
+  const [error, setError] = useState<string>();
+
+  const reload = useCallback(async () => {
+    try {
+      setOrg(await api<Organization>('GET', paths.org(name)));
+      setError(undefined);
+    } catch (err) {
+      setError(describeError(err));
+    }
+  }, [name]);
+
+  useEffect(() => {
+    setOrg(undefined);
+    void reload();
+  }, [reload]);
+
+  if (error) return <Alert color="red" title={`Organization ${name}`}>{error}</Alert>;
+  if (!org || (org.githubLogin !== name && org.name !== name)) {
+    return (
+      <Center py="xl">
+        <Loader aria-label="Loading organization" />
+      </Center>
+    );
+  }
+  const ctx: OrgContext = { org, name, isAdmin: org.role === 'admin', reload };
+  return <Outlet context={ctx} />;
+}
+
+export function OrgTokensPage() {
+  const { name, isAdmin } = useOrg();
+  if (!isAdmin) {
+    return (
+      <Stack>
+        <Text>Only organization admins can see organization tokens.</Text>
+      </Stack>
+    );
+  }
+  return (
+    <>
+      <TokensPanel kind="organization" base={paths.orgTokens(name)} title={`Organization tokens · ${name}`} canManage />
+      <Text size="xs" c="dimmed" mt="lg">
+        Organization tokens act as the organization itself, with member rights or, for admin tokens, admin rights. They outlive the person who created them.
+      </Text>
+    </>
+  );
+}
