@@ -4,6 +4,7 @@ import { DomainError, fail, RetryLaterError } from '../errors.js';
 import type { Principal } from '../principal.js';
 import type { SessionRecord } from '../records.js';
 import { startSession, type StartedSession } from '../sessions/start-session.js';
+import { replacePassword } from './replace-password.js';
 import { checkNewPassword, DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './password.js';
 
 export interface ChangePasswordInput {
@@ -34,15 +35,7 @@ export async function changePassword(deps: Deps, ctx: RequestContext, principal:
   }
   const passwordHash = await hashPassword(input.newPassword);
   return deps.store.transaction(async (tx) => {
-    await tx.setPasswordHash(user.id, passwordHash);
-    const ended = await tx.deleteUserSessions(user.id);
-    await recordAudit(tx, deps, ctx, principal, {
-      action: 'password_changed',
-      targetType: 'user',
-      targetId: user.id,
-      targetName: user.login,
-      details: { sessionsEnded: ended },
-    });
+    await replacePassword(tx, deps, ctx, principal, user, passwordHash, 'password_changed');
     return input.session ? startSession(tx, deps, ctx, user) : null;
   });
 }

@@ -1,8 +1,8 @@
 import type { Deps, RequestContext } from '../deps.js';
-import { recordAudit } from '../audit/record-audit.js';
 import type { Principal } from '../principal.js';
 import { findUserOrFail } from './create-user.js';
 import { checkNewPassword, hashPassword } from './password.js';
+import { replacePassword } from './replace-password.js';
 import { requireSiteAdmin } from './site-admin.js';
 
 /**
@@ -14,16 +14,6 @@ export async function resetPassword(deps: Deps, ctx: RequestContext, principal: 
   const user = await findUserOrFail(deps, login);
   checkNewPassword(password);
   const passwordHash = await hashPassword(password);
-  await deps.store.transaction(async (tx) => {
-    await tx.setPasswordHash(user.id, passwordHash);
-    const ended = await tx.deleteUserSessions(user.id);
-    await recordAudit(tx, deps, ctx, principal, {
-      action: 'password_reset',
-      targetType: 'user',
-      targetId: user.id,
-      targetName: user.login,
-      details: { sessionsEnded: ended },
-    });
-  });
+  await deps.store.transaction((tx) => replacePassword(tx, deps, ctx, principal, user, passwordHash, 'password_reset'));
   deps.loginThrottle.recordSuccess(user.login);
 }
