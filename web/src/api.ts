@@ -1,5 +1,5 @@
 // The console's only way to the server: the HTTP API, typed from openapi.json.
-import type { components } from '../../src/generated/openapi';
+import type { components, paths as ApiPaths } from '../../src/generated/openapi';
 
 export type Schemas = components['schemas'];
 export type AccessToken = Schemas['AccessToken'];
@@ -20,6 +20,12 @@ export type AuditEvent = Schemas['AuditLogEvent'];
 export type AuditLogList = Schemas['AuditLogList'];
 export type ExpiringToken = Schemas['ExpirationToken'];
 export type Expirations = Schemas['TokenExpirations'];
+
+/** The JSON body of a GET's 200 reply, for replies that have no named schema. */
+type GetReply<P extends keyof ApiPaths> = ApiPaths[P]['get'] extends { responses: { 200: { content: { 'application/json': infer R } } } } ? R : never;
+export type MemberList = GetReply<'/api/orgs/{org}/members'>;
+export type TeamList = GetReply<'/api/orgs/{org}/teams'>;
+export type SiteUserList = GetReply<'/api/users'>;
 
 export class ApiError extends Error {
   constructor(

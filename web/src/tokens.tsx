@@ -17,14 +17,16 @@ import {
   TextInput,
   Title,
   Tooltip,
-  VisuallyHidden,
 } from '@mantine/core';
 import { DatePickerInput } from '@mantine/dates';
 import dayjs from 'dayjs';
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api, ApiError, withQuery, type AccessToken, type AccessTokenList, type CreatedToken } from './api';
 import { describeError, notifyError, notifyOk } from './errors';
-import { Expires, When } from './time';
+import { ConfirmModal } from './components/ConfirmModal';
+import { DataTable } from './components/DataTable';
+import { TokenUsageCells } from './components/TokenUsageCells';
+import { When } from './time';
 
 type Filter = 'active' | 'expired' | 'all';
 const PAGE = 50;
@@ -146,71 +148,56 @@ export function TokensPanel({ kind, base, title, canManage }: TokensPanelProps) 
           {canManage && filter !== 'expired' ? ' Use "Create token" to make one.' : ''}
         </Text>
       ) : (
-        <Table.ScrollContainer minWidth={800}>
-          <Table striped highlightOnHover aria-label={title ?? 'Tokens'}>
-            <Table.Thead>
-              <Table.Tr>
-                {showName && <Table.Th>Name</Table.Th>}
-                <Table.Th>Description</Table.Th>
-                <Table.Th>Value</Table.Th>
-                <Table.Th>Created</Table.Th>
-                <Table.Th>Last used</Table.Th>
-                <Table.Th>Expires</Table.Th>
-                <Table.Th>Status</Table.Th>
-                {canManage && <Table.Th><VisuallyHidden>Actions</VisuallyHidden></Table.Th>}
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {tokens.map((t) => (
-                <Table.Tr key={t.id} data-token-id={t.id}>
-                  {showName && (
-                    <Table.Td>
-                      <Text size="sm" fw={500}>
-                        {t.name}
-                      </Text>
-                      {t.admin && <Badge size="xs" variant="outline">admin</Badge>}
-                    </Table.Td>
+        <DataTable
+          label={title ?? 'Tokens'}
+          minWidth={800}
+          highlightOnHover
+          columns={[showName && 'Name', 'Description', 'Value', 'Created', 'Last used', 'Expires', 'Status']}
+          actions={canManage}
+        >
+          {tokens.map((t) => (
+            <Table.Tr key={t.id} data-token-id={t.id}>
+              {showName && (
+                <Table.Td>
+                  <Text size="sm" fw={500}>
+                    {t.name}
+                  </Text>
+                  {t.admin && <Badge size="xs" variant="outline">admin</Badge>}
+                </Table.Td>
+              )}
+              <Table.Td>
+                <Text size="sm">{t.description || <Text span c="dimmed" size="sm">—</Text>}</Text>
+              </Table.Td>
+              <Table.Td>
+                <Text size="sm" ff="monospace">
+                  {t.displayValue}
+                </Text>
+              </Table.Td>
+              <Table.Td>
+                <When at={t.created} />
+                <Text size="xs" c="dimmed">
+                  by {t.createdBy}
+                </Text>
+              </Table.Td>
+              <TokenUsageCells token={t} />
+              <Table.Td>
+                <Group gap={4} wrap="nowrap">
+                  <StatusBadge token={t} />
+                  <OidcBadge token={t} />
+                </Group>
+              </Table.Td>
+              {canManage && (
+                <Table.Td>
+                  {t.status !== 'revoked' && (
+                    <Button size="xs" color="red" variant="light" aria-label="Delete token" onClick={() => setDeleting(t)}>
+                      Delete
+                    </Button>
                   )}
-                  <Table.Td>
-                    <Text size="sm">{t.description || <Text span c="dimmed" size="sm">—</Text>}</Text>
-                  </Table.Td>
-                  <Table.Td>
-                    <Text size="sm" ff="monospace">
-                      {t.displayValue}
-                    </Text>
-                  </Table.Td>
-                  <Table.Td>
-                    <When at={t.created} />
-                    <Text size="xs" c="dimmed">
-                      by {t.createdBy}
-                    </Text>
-                  </Table.Td>
-                  <Table.Td>
-                    <When at={t.lastUsed} never="never used" />
-                  </Table.Td>
-                  <Table.Td>
-                    <Expires at={t.expires} />
-                  </Table.Td>
-                  <Table.Td>
-                    <Group gap={4} wrap="nowrap">
-                      <StatusBadge token={t} />
-                      <OidcBadge token={t} />
-                    </Group>
-                  </Table.Td>
-                  {canManage && (
-                    <Table.Td>
-                      {t.status !== 'revoked' && (
-                        <Button size="xs" color="red" variant="light" aria-label="Delete token" onClick={() => setDeleting(t)}>
-                          Delete
-                        </Button>
-                      )}
-                    </Table.Td>
-                  )}
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
+                </Table.Td>
+              )}
+            </Table.Tr>
+          ))}
+        </DataTable>
       )}
       {next && !loading && (
         <Button variant="default" onClick={loadMore} loading={loadingMore} w="fit-content">
@@ -227,22 +214,10 @@ export function TokensPanel({ kind, base, title, canManage }: TokensPanelProps) 
           }}
         />
       )}
-      <Modal opened={!!deleting} onClose={() => setDeleting(undefined)} title="Delete this token?" centered>
-        <Stack>
-          <Text size="sm">
-            {deleting?.name ? <b>{deleting.name}</b> : null} {deleting?.description} ({deleting?.displayValue}) stops working at once, on every
-            node. This cannot be undone.
-          </Text>
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setDeleting(undefined)}>
-              Cancel
-            </Button>
-            <Button color="red" onClick={() => void confirmDelete()}>
-              Delete
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
+      <ConfirmModal opened={!!deleting} title="Delete this token?" confirmLabel="Delete" onCancel={() => setDeleting(undefined)} onConfirm={() => void confirmDelete()}>
+        {deleting?.name ? <b>{deleting.name}</b> : null} {deleting?.description} ({deleting?.displayValue}) stops working at once, on every node. This
+        cannot be undone.
+      </ConfirmModal>
     </Stack>
   );
 }

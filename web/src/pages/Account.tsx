@@ -1,30 +1,26 @@
-import { Alert, Button, Group, PasswordInput, Stack, Text, Title } from '@mantine/core';
+import { Button, Group, PasswordInput, Stack, Text, Title } from '@mantine/core';
 import { useState, type FormEvent } from 'react';
 import { api } from '../api';
-import { describeError, notifyOk } from '../errors';
+import { FormError } from '../components/FormError';
+import { NewPasswordInputs, useNewPassword } from '../components/NewPasswordInputs';
+import { useSubmit } from '../components/useSubmit';
+import { notifyOk } from '../errors';
 import { useSession, useUser } from '../session';
 
 export function AccountPage() {
   const user = useUser();
   const { expire } = useSession();
   const [current, setCurrent] = useState('');
-  const [next, setNext] = useState('');
-  const [confirm, setConfirm] = useState('');
-  const [error, setError] = useState<string>();
-  const [mismatch, setMismatch] = useState(false);
-  const [busy, setBusy] = useState(false);
+  const next = useNewPassword();
+  const { busy, error, run } = useSubmit();
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (next !== confirm) return setMismatch(true);
-    setMismatch(false);
-    setBusy(true);
-    setError(undefined);
-    try {
-      await api('PUT', '/api/user/password', { currentPassword: current, newPassword: next });
+    if (!next.check()) return;
+    void run(async () => {
+      await api('PUT', '/api/user/password', { currentPassword: current, newPassword: next.password });
       setCurrent('');
-      setNext('');
-      setConfirm('');
+      next.clear();
       notifyOk('Password changed');
       // A password change ends every session, this one included: check, and sign in again if so.
       try {
@@ -32,11 +28,7 @@ export function AccountPage() {
       } catch {
         expire('Your password was changed. Sign in with the new password.');
       }
-    } catch (err) {
-      setError(describeError(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -51,16 +43,8 @@ export function AccountPage() {
       <form onSubmit={submit}>
         <Stack>
           <PasswordInput label="Current password" autoComplete="current-password" required value={current} onChange={(e) => setCurrent(e.currentTarget.value)} />
-          <PasswordInput label="New password" autoComplete="new-password" required value={next} onChange={(e) => setNext(e.currentTarget.value)} />
-          <PasswordInput
-            label="Confirm new password"
-            autoComplete="new-password"
-            required
-            value={confirm}
-            onChange={(e) => setConfirm(e.currentTarget.value)}
-            error={mismatch ? 'The passwords differ' : undefined}
-          />
-          {error && <Alert color="red">{error}</Alert>}
+          <NewPasswordInputs state={next} label="New password" confirmLabel="Confirm new password" />
+          <FormError error={error} />
           <Group>
             <Button type="submit" loading={busy}>
               Change password

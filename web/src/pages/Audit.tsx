@@ -1,8 +1,10 @@
-import { Alert, Anchor, Button, Center, Code, Group, Loader, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Anchor, Button, Code, Group, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { DatePickerInput } from '@mantine/dates';
 import dayjs from 'dayjs';
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api, paths, withQuery, type AuditEvent, type AuditLogList } from '../api';
+import { DataTable } from '../components/DataTable';
+import { LoadedList } from '../components/LoadedList';
 import { describeError, notifyError } from '../errors';
 import { When } from '../time';
 import { useOrg } from './Org';
@@ -103,66 +105,44 @@ export function AuditPage() {
           <Button type="submit">Apply filters</Button>
         </Group>
       </form>
-      {error ? (
-        <Alert color="red" title="Could not load the audit log">
-          {error}
-        </Alert>
-      ) : !events ? (
-        <Center py="xl">
-          <Loader aria-label="Loading audit log" />
-        </Center>
-      ) : events.length === 0 ? (
-        <Text c="dimmed">No events match.</Text>
-      ) : (
-        <Table.ScrollContainer minWidth={900}>
-          <Table striped aria-label="Audit log">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Time</Table.Th>
-                <Table.Th>Event</Table.Th>
-                <Table.Th>Actor</Table.Th>
-                <Table.Th>Description</Table.Th>
-                <Table.Th>Source</Table.Th>
-                <Table.Th>Request id</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {events.map((e, i) => (
-                <Table.Tr key={`${e.requestId}-${i}`}>
-                  <Table.Td>
-                    <When at={e.timestamp} />
-                  </Table.Td>
-                  <Table.Td>
-                    <Code>{e.event}</Code>
-                  </Table.Td>
-                  <Table.Td>
-                    {e.user?.githubLogin || e.user?.name}
-                    {e.tokenName && (
-                      <Text size="xs" c="dimmed">
-                        via token {e.tokenName}
-                      </Text>
-                    )}
-                  </Table.Td>
-                  <Table.Td>
-                    <Text size="sm">{e.description}</Text>
-                  </Table.Td>
-                  <Table.Td>
-                    <Text size="xs">{e.sourceIP}</Text>
-                    <Text size="xs" c="dimmed" lineClamp={1} title={e.userAgent}>
-                      {e.userAgent}
-                    </Text>
-                  </Table.Td>
-                  <Table.Td>
-                    <Text size="xs" ff="monospace">
-                      {e.requestId}
-                    </Text>
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
-      )}
+      <LoadedList items={events} error={error} errorTitle="Could not load the audit log" loadingLabel="Loading audit log" empty={<Text c="dimmed">No events match.</Text>}>
+        {(events) => (
+          <DataTable label="Audit log" minWidth={900} columns={['Time', 'Event', 'Actor', 'Description', 'Source', 'Request id']}>
+          {events.map((e, i) => (
+            <Table.Tr key={`${e.requestId}-${i}`}>
+              <Table.Td>
+                <When at={e.timestamp} />
+              </Table.Td>
+              <Table.Td>
+                <Code>{e.event}</Code>
+              </Table.Td>
+              <Table.Td>
+                {e.user?.githubLogin || e.user?.name}
+                {e.tokenName && (
+                  <Text size="xs" c="dimmed">
+                    via token {e.tokenName}
+                  </Text>
+                )}
+              </Table.Td>
+              <Table.Td>
+                <Text size="sm">{e.description}</Text>
+              </Table.Td>
+              <Table.Td>
+                <Text size="xs">{e.sourceIP}</Text>
+                <Text size="xs" c="dimmed" lineClamp={1} title={e.userAgent}>
+                  {e.userAgent}
+                </Text>
+              </Table.Td>
+              <Table.Td>
+                <Text size="xs" ff="monospace">
+                  {e.requestId}
+                </Text>
+              </Table.Td>
+            </Table.Tr>
+          ))}
+          </DataTable>
+        )}
+      </LoadedList>
       {next && (
         <Button variant="default" onClick={more} loading={loadingMore} w="fit-content">
           Load more

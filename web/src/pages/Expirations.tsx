@@ -1,10 +1,12 @@
-import { Alert, Anchor, Center, Loader, Stack, Table, Tabs, Text, Title } from '@mantine/core';
+import { Anchor, Stack, Table, Tabs, Text, Title } from '@mantine/core';
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
 import { api, paths, type Expirations, type ExpiringToken } from '../api';
+import { DataTable } from '../components/DataTable';
+import { LoadedList } from '../components/LoadedList';
+import { TokenUsageCells } from '../components/TokenUsageCells';
 import { describeError } from '../errors';
 import { StatusBadge } from '../tokens';
-import { Expires, When } from '../time';
 import { useOrg } from './Org';
 
 type Tab = '7' | '30' | '90' | 'never' | 'unused';
@@ -48,22 +50,16 @@ export function ExpirationsPage() {
           <Tabs.Tab value="unused">Unused</Tabs.Tab>
         </Tabs.List>
       </Tabs>
-      {error ? (
-        <Alert color="red">{error}</Alert>
-      ) : !rows ? (
-        <Center py="xl">
-          <Loader aria-label="Loading expirations" />
-        </Center>
-      ) : rows.length === 0 ? (
-        <Text c="dimmed">Nothing here.</Text>
-      ) : (
-        <>
-          <ExpiringTable org={name} rows={rows} />
-          {data?.truncated?.[tab === 'never' ? 'noExpiry' : tab === 'unused' ? 'unused' : 'expiring'] && (
-            <Text size="sm">Only the first {data.limit} tokens are listed.</Text>
-          )}
-        </>
-      )}
+      <LoadedList items={rows} error={error} loadingLabel="Loading expirations" empty={<Text c="dimmed">Nothing here.</Text>}>
+        {(rows) => (
+          <>
+            <ExpiringTable org={name} rows={rows} />
+            {data?.truncated?.[tab === 'never' ? 'noExpiry' : tab === 'unused' ? 'unused' : 'expiring'] && (
+              <Text size="sm">Only the first {data.limit} tokens are listed.</Text>
+            )}
+          </>
+        )}
+      </LoadedList>
     </Stack>
   );
 }
@@ -71,45 +67,27 @@ export function ExpirationsPage() {
 function ExpiringTable({ org, rows }: { org: string; rows: ExpiringToken[] }) {
   const o = encodeURIComponent(org);
   return (
-    <Table.ScrollContainer minWidth={720}>
-      <Table striped aria-label="Tokens">
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>Token</Table.Th>
-            <Table.Th>Owner</Table.Th>
-            <Table.Th>Last used</Table.Th>
-            <Table.Th>Expires</Table.Th>
-            <Table.Th>Status</Table.Th>
+    <DataTable label="Tokens" minWidth={720} columns={['Token', 'Owner', 'Last used', 'Expires', 'Status']}>
+      {rows.map((t) => {
+        const to = t.team ? `/orgs/${o}/teams/${encodeURIComponent(t.team)}` : `/orgs/${o}/tokens`;
+        return (
+          <Table.Tr key={t.id}>
+            <Table.Td>
+              <Anchor component={Link} to={to}>
+                {t.name || t.displayValue}
+              </Anchor>
+              <Text size="xs" c="dimmed">
+                {t.description}
+              </Text>
+            </Table.Td>
+            <Table.Td>{t.team ? `team ${t.team}` : 'organization'}</Table.Td>
+            <TokenUsageCells token={t} />
+            <Table.Td>
+              <StatusBadge token={t} />
+            </Table.Td>
           </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {rows.map((t) => {
-            const to = t.team ? `/orgs/${o}/teams/${encodeURIComponent(t.team)}` : `/orgs/${o}/tokens`;
-            return (
-              <Table.Tr key={t.id}>
-                <Table.Td>
-                  <Anchor component={Link} to={to}>
-                    {t.name || t.displayValue}
-                  </Anchor>
-                  <Text size="xs" c="dimmed">
-                    {t.description}
-                  </Text>
-                </Table.Td>
-                <Table.Td>{t.team ? `team ${t.team}` : 'organization'}</Table.Td>
-                <Table.Td>
-                  <When at={t.lastUsed} never="never used" />
-                </Table.Td>
-                <Table.Td>
-                  <Expires at={t.expires} />
-                </Table.Td>
-                <Table.Td>
-                  <StatusBadge token={t} />
-                </Table.Td>
-              </Table.Tr>
-            );
-          })}
-        </Table.Tbody>
-      </Table>
-    </Table.ScrollContainer>
+        );
+      })}
+    </DataTable>
   );
 }

@@ -1,54 +1,34 @@
-import { Alert, Badge, Button, Center, Group, Loader, Modal, Select, Stack, Table, Text, TextInput, Title, VisuallyHidden } from '@mantine/core';
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { api, paths, type OrganizationMember } from '../api';
-import { describeError, notifyError, notifyOk } from '../errors';
+import { Stack, Title } from '@mantine/core';
+import { useState } from 'react';
+import { api, paths, type MemberList } from '../api';
+import { AddMemberForm } from '../components/AddMemberForm';
+import { ConfirmModal } from '../components/ConfirmModal';
+import { LoadedList } from '../components/LoadedList';
+import { MemberTable } from '../components/MemberTable';
+import type { Roles } from '../components/members';
+import { useApiGet } from '../components/useApiGet';
+import { notifyError, notifyOk } from '../errors';
 import { useSession, useUser } from '../session';
 import { useOrg } from './Org';
 
-const ROLES = [
-  { value: 'member', label: 'Member' },
-  { value: 'admin', label: 'Admin' },
-];
+const ROLES: Roles = {
+  options: [
+    { value: 'member', label: 'Member' },
+    { value: 'admin', label: 'Admin' },
+  ],
+  lead: 'admin',
+};
 
 export function MembersPage() {
   const { name, isAdmin, reload: reloadOrg } = useOrg();
   const me = useUser();
   const { refreshUser } = useSession();
-  const [members, setMembers] = useState<OrganizationMember[]>();
-  const [error, setError] = useState<string>();
-  const [login, setLogin] = useState('');
-  const [role, setRole] = useState('member');
-  const [addError, setAddError] = useState<string>();
-  const [busy, setBusy] = useState(false);
+  const { data, error, reload: load } = useApiGet<MemberList>(paths.members(name));
   const [removing, setRemoving] = useState<string>();
 
-  const load = useCallback(async () => {
-    try {
-      const r = await api<{ members: OrganizationMember[] }>('GET', paths.members(name));
-      setMembers(r.members);
-      setError(undefined);
-    } catch (err) {
-      setError(describeError(err));
-    }
-  }, [name]);
-  useEffect(() => {
-    void load();
-  }, [load]);
-
-  const add = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setAddError(undefined);
-    try {
-      await api('PUT', paths.member(name, login.trim()), { role });
-      notifyOk(`${login} is now ${role === 'admin' ? 'an admin' : 'a member'} of ${name}`);
-      setLogin('');
-      await load();
-    } catch (err) {
-      setAddError(describeError(err));
-    } finally {
-      setBusy(false);
-    }
+  const add = async (login: string, role: string) => {
+    await api('PUT', paths.member(name, login.trim()), { role });
+    notifyOk(`${login} is now ${role === 'admin' ? 'an admin' : 'a member'} of ${name}`);
   };
 
   const changeRole = async (who: string, newRole: string) => {
@@ -82,89 +62,37 @@ export function MembersPage() {
     <Stack>
       <Title order={2}>Members · {name}</Title>
       {isAdmin && (
-        <form onSubmit={add}>
-          <Group align="flex-end" wrap="wrap">
-            <TextInput label="Login" description="An existing user's login" required value={login} onChange={(e) => setLogin(e.currentTarget.value)} error={addError} />
-            <Select label="Role" data={ROLES} value={role} onChange={(v) => setRole(v ?? 'member')} allowDeselect={false} w={140} />
-            <Button type="submit" loading={busy}>
-              Add member
-            </Button>
-          </Group>
-        </form>
+        <AddMemberForm
+          loginLabel="Login"
+          loginDescription="An existing user's login"
+          roleLabel="Role"
+          roles={ROLES.options}
+          roleWidth={140}
+          submitLabel="Add member"
+          onAdd={add}
+          onAdded={load}
+        />
       )}
-      {error ? (
-        <Alert color="red">{error}</Alert>
-      ) : !members ? (
-        <Center py="xl">
-          <Loader aria-label="Loading members" />
-        </Center>
-      ) : (
-        <Table.ScrollContainer minWidth={560}>
-          <Table striped aria-label="Members">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Login</Table.Th>
-                <Table.Th>Name</Table.Th>
-                <Table.Th>Email</Table.Th>
-                <Table.Th>Role</Table.Th>
-                {isAdmin && (
-                  <Table.Th>
-                    <VisuallyHidden>Actions</VisuallyHidden>
-                  </Table.Th>
-                )}
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {members.map((m) => (
-                <Table.Tr key={m.user.githubLogin}>
-                  <Table.Td>{m.user.githubLogin}</Table.Td>
-                  <Table.Td>{m.user.name}</Table.Td>
-                  <Table.Td>{m.user.email}</Table.Td>
-                  <Table.Td>
-                    {isAdmin ? (
-                      <Select
-                        aria-label={`Role of ${m.user.githubLogin}`}
-                        data={ROLES}
-                        value={m.role}
-                        onChange={(v) => v && v !== m.role && void changeRole(m.user.githubLogin, v)}
-                        allowDeselect={false}
-                        w={130}
-                        size="xs"
-                      />
-                    ) : (
-                      <Badge variant="light" color={m.role === 'admin' ? 'blue' : 'gray'}>
-                        {m.role}
-                      </Badge>
-                    )}
-                  </Table.Td>
-                  {isAdmin && (
-                    <Table.Td>
-                      <Button size="xs" color="red" variant="light" onClick={() => setRemoving(m.user.githubLogin)} aria-label={`Remove ${m.user.githubLogin}`}>
-                        Remove
-                      </Button>
-                    </Table.Td>
-                  )}
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
-      )}
-      <Modal opened={!!removing} onClose={() => setRemoving(undefined)} title="Remove member?" centered>
-        <Stack>
-          <Text size="sm">
-            {removing} loses access to {name} and leaves all of its teams. Organization and team tokens they created stay valid.
-          </Text>
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setRemoving(undefined)}>
-              Cancel
-            </Button>
-            <Button color="red" onClick={() => void remove()}>
-              Remove
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
+      <LoadedList items={data?.members} error={error} loadingLabel="Loading members">
+        {(members) => (
+          <MemberTable
+            label="Members"
+            minWidth={560}
+            members={members.map((m) => ({ ...m.user, role: m.role }))}
+            showEmail
+            roles={ROLES}
+            roleWidth={130}
+            canManage={isAdmin}
+            roleLabel={(login) => `Role of ${login}`}
+            removeLabel={(login) => `Remove ${login}`}
+            onChangeRole={(login, role) => void changeRole(login, role)}
+            onRemove={setRemoving}
+          />
+        )}
+      </LoadedList>
+      <ConfirmModal opened={!!removing} title="Remove member?" confirmLabel="Remove" onCancel={() => setRemoving(undefined)} onConfirm={() => void remove()}>
+        {removing} loses access to {name} and leaves all of its teams. Organization and team tokens they created stay valid.
+      </ConfirmModal>
     </Stack>
   );
 }

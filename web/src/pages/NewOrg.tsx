@@ -1,34 +1,35 @@
-import { Alert, Button, Stack, TextInput, Title } from '@mantine/core';
+import { Button, Stack, TextInput, Title } from '@mantine/core';
 import { useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
 import { api, ApiError, type Organization } from '../api';
+import { FormError } from '../components/FormError';
+import { useSubmit } from '../components/useSubmit';
 import { describeError, notifyOk } from '../errors';
 import { useSession } from '../session';
 
 export function NewOrgPage() {
   const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
   const [fieldError, setFieldError] = useState<string>();
+  // A bad or taken name shows under the field; any other failure under the form.
+  const { busy, error, run } = useSubmit((err) => {
+    if (err instanceof ApiError && (err.status === 400 || err.status === 409)) {
+      setFieldError(describeError(err));
+      return undefined;
+    }
+    return describeError(err);
+  });
   const { refreshUser } = useSession();
   const navigate = useNavigate();
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(undefined);
     setFieldError(undefined);
-    try {
+    void run(async () => {
       const org = await api<Organization>('POST', '/api/orgs', { name });
       await refreshUser();
       notifyOk(`Organization ${org.githubLogin ?? name} created`);
       navigate(`/orgs/${encodeURIComponent(org.githubLogin ?? name)}`);
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 400 || err instanceof ApiError && err.status === 409) setFieldError(describeError(err));
-      else setError(describeError(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -44,7 +45,7 @@ export function NewOrgPage() {
             onChange={(e) => setName(e.currentTarget.value)}
             error={fieldError}
           />
-          {error && <Alert color="red">{error}</Alert>}
+          <FormError error={error} />
           <Button type="submit" loading={busy} w="fit-content">
             Create organization
           </Button>

@@ -1,8 +1,7 @@
 import { Alert, Center, Loader, Stack, Text } from '@mantine/core';
-import { useCallback, useEffect, useState } from 'react';
 import { Outlet, useOutletContext, useParams } from 'react-router';
-import { api, paths, type Organization } from '../api';
-import { describeError } from '../errors';
+import { paths, type Organization } from '../api';
+import { useApiGet } from '../components/useApiGet';
 import { TokensPanel } from '../tokens';
 
 export interface OrgContext {
@@ -19,22 +18,7 @@ export function useOrg(): OrgContext {
 /** Loads the organization (and with it the caller's role) for every page below /orgs/:org. */
 export function OrgLayout() {
   const { org: name = '' } = useParams();
-  const [org, setOrg] = useState<Organization>();
-  const [error, setError] = useState<string>();
-
-  const reload = useCallback(async () => {
-    try {
-      setOrg(await api<Organization>('GET', paths.org(name)));
-      setError(undefined);
-    } catch (err) {
-      setError(describeError(err));
-    }
-  }, [name]);
-
-  useEffect(() => {
-    setOrg(undefined);
-    void reload();
-  }, [reload]);
+  const { data: org, error, reload } = useApiGet<Organization>(paths.org(name));
 
   if (error) return <Alert color="red" title={`Organization ${name}`}>{error}</Alert>;
   if (!org || (org.githubLogin !== name && org.name !== name)) {

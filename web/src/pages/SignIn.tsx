@@ -1,6 +1,9 @@
 import { Alert, Anchor, Button, Center, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { ApiError } from '../api';
+import { FormError } from '../components/FormError';
+import { NewPasswordInputs, useNewPassword } from '../components/NewPasswordInputs';
+import { useSubmit } from '../components/useSubmit';
 import { describeError } from '../errors';
 import { useSession } from '../session';
 
@@ -26,19 +29,13 @@ export function SignInPage() {
   const { signIn, notice } = useSession();
   const [login, setLogin] = useState('');
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
+  const { busy, error, run } = useSubmit((err) =>
+    err instanceof ApiError && err.status === 401 ? `Wrong login or password${err.requestId ? ` (request id ${err.requestId})` : ''}` : describeError(err),
+  );
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      await signIn(login, password);
-    } catch (err) {
-      setError(err instanceof ApiError && err.status === 401 ? `Wrong login or password${err.requestId ? ` (request id ${err.requestId})` : ''}` : describeError(err));
-      setBusy(false);
-    }
+    void run(() => signIn(login, password));
   };
 
   return (
@@ -48,11 +45,7 @@ export function SignInPage() {
         <Stack>
           <TextInput label="Login" name="username" autoComplete="username" required value={login} onChange={(e) => setLogin(e.currentTarget.value)} autoFocus />
           <PasswordInput label="Password" name="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.currentTarget.value)} />
-          {error && (
-            <Alert color="red" role="alert">
-              {error}
-            </Alert>
-          )}
+          <FormError error={error} />
           <Button type="submit" loading={busy}>
             Sign in
           </Button>
@@ -67,27 +60,13 @@ export function SetupPage() {
   const [login, setLogin] = useState('');
   const [email, setEmail] = useState('');
   const [name, setName] = useState('');
-  const [password, setPassword] = useState('');
-  const [confirm, setConfirm] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
-  const [mismatch, setMismatch] = useState(false);
+  const password = useNewPassword();
+  const { busy, error, run } = useSubmit();
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (password !== confirm) {
-      setMismatch(true);
-      return;
-    }
-    setMismatch(false);
-    setBusy(true);
-    setError(undefined);
-    try {
-      await setup({ login, email, password, ...(name ? { name } : {}) });
-    } catch (err) {
-      setError(describeError(err));
-      setBusy(false);
-    }
+    if (!password.check()) return;
+    void run(() => setup({ login, email, password: password.password, ...(name ? { name } : {}) }));
   };
 
   return (
@@ -100,20 +79,8 @@ export function SetupPage() {
           <TextInput label="Login" autoComplete="username" required value={login} onChange={(e) => setLogin(e.currentTarget.value)} autoFocus />
           <TextInput label="Email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.currentTarget.value)} />
           <TextInput label="Name" autoComplete="name" value={name} onChange={(e) => setName(e.currentTarget.value)} />
-          <PasswordInput label="Password" autoComplete="new-password" required value={password} onChange={(e) => setPassword(e.currentTarget.value)} />
-          <PasswordInput
-            label="Confirm password"
-            autoComplete="new-password"
-            required
-            value={confirm}
-            onChange={(e) => setConfirm(e.currentTarget.value)}
-            error={mismatch ? 'The passwords differ' : undefined}
-          />
-          {error && (
-            <Alert color="red" role="alert">
-              {error}
-            </Alert>
-          )}
+          <NewPasswordInputs state={password} label="Password" confirmLabel="Confirm password" />
+          <FormError error={error} />
           <Button type="submit" loading={busy}>
             Create administrator
           </Button>

@@ -1,43 +1,33 @@
-import { Alert, Anchor, Badge, Button, Center, Divider, Group, Loader, Modal, Select, Stack, Table, Text, TextInput, Title, VisuallyHidden } from '@mantine/core';
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { Alert, Anchor, Button, Center, Divider, Group, Loader, Stack, Text, Title } from '@mantine/core';
+import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, paths, type TeamDetail } from '../api';
-import { describeError, notifyError, notifyOk } from '../errors';
+import { AddMemberForm } from '../components/AddMemberForm';
+import { ConfirmModal } from '../components/ConfirmModal';
+import { MemberTable } from '../components/MemberTable';
+import type { Roles } from '../components/members';
+import { useApiGet } from '../components/useApiGet';
+import { notifyError, notifyOk } from '../errors';
 import { useUser } from '../session';
 import { TokensPanel } from '../tokens';
 import { useOrg } from './Org';
 
-const ROLES = [
-  { value: 'member', label: 'Member' },
-  { value: 'maintainer', label: 'Maintainer' },
-];
+const ROLES: Roles = {
+  options: [
+    { value: 'member', label: 'Member' },
+    { value: 'maintainer', label: 'Maintainer' },
+  ],
+  lead: 'maintainer',
+};
 
 export function TeamPage() {
   const { name: org, isAdmin } = useOrg();
   const { team: teamName = '' } = useParams();
   const me = useUser();
   const navigate = useNavigate();
-  const [team, setTeam] = useState<TeamDetail>();
-  const [error, setError] = useState<string>();
-  const [login, setLogin] = useState('');
-  const [role, setRole] = useState('member');
-  const [addError, setAddError] = useState<string>();
-  const [busy, setBusy] = useState(false);
+  const { data: team, error, reload: load } = useApiGet<TeamDetail>(paths.team(org, teamName));
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [removing, setRemoving] = useState<string>();
-
-  const load = useCallback(async () => {
-    try {
-      setTeam(await api<TeamDetail>('GET', paths.team(org, teamName)));
-      setError(undefined);
-    } catch (err) {
-      setError(describeError(err));
-    }
-  }, [org, teamName]);
-  useEffect(() => {
-    setTeam(undefined);
-    void load();
-  }, [load]);
 
   if (error) return <Alert color="red" title={`Team ${teamName}`}>{error}</Alert>;
   if (!team || team.name !== teamName) {
@@ -52,20 +42,9 @@ export function TeamPage() {
   const isMaintainer = myRole === 'maintainer';
   const canManage = isAdmin || isMaintainer;
 
-  const add = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setAddError(undefined);
-    try {
-      await api('PUT', paths.teamMember(org, teamName, login.trim()), { role });
-      notifyOk(`${login} added to ${teamName}`);
-      setLogin('');
-      await load();
-    } catch (err) {
-      setAddError(describeError(err));
-    } finally {
-      setBusy(false);
-    }
+  const add = async (login: string, role: string) => {
+    await api('PUT', paths.teamMember(org, teamName, login.trim()), { role });
+    notifyOk(`${login} added to ${teamName}`);
   };
   const changeRole = async (who: string, newRole: string) => {
     try {
@@ -125,97 +104,40 @@ export function TeamPage() {
       <Divider my="sm" />
       <Title order={3}>Members</Title>
       {canManage && (
-        <form onSubmit={add}>
-          <Group align="flex-end" wrap="wrap">
-            <TextInput label="Member login" description="Must be a member of the organization" required value={login} onChange={(e) => setLogin(e.currentTarget.value)} error={addError} />
-            <Select label="Team role" data={ROLES} value={role} onChange={(v) => setRole(v ?? 'member')} allowDeselect={false} w={150} />
-            <Button type="submit" loading={busy}>
-              Add to team
-            </Button>
-          </Group>
-        </form>
+        <AddMemberForm
+          loginLabel="Member login"
+          loginDescription="Must be a member of the organization"
+          roleLabel="Team role"
+          roles={ROLES.options}
+          roleWidth={150}
+          submitLabel="Add to team"
+          onAdd={add}
+          onAdded={load}
+        />
       )}
       {team.members.length === 0 ? (
         <Text c="dimmed">No members yet.</Text>
       ) : (
-        <Table.ScrollContainer minWidth={480}>
-          <Table striped aria-label="Team members">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Login</Table.Th>
-                <Table.Th>Name</Table.Th>
-                <Table.Th>Role</Table.Th>
-                {canManage && (
-                  <Table.Th>
-                    <VisuallyHidden>Actions</VisuallyHidden>
-                  </Table.Th>
-                )}
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {team.members.map((m) => (
-                <Table.Tr key={m.githubLogin}>
-                  <Table.Td>{m.githubLogin}</Table.Td>
-                  <Table.Td>{m.name}</Table.Td>
-                  <Table.Td>
-                    {canManage ? (
-                      <Select
-                        aria-label={`Team role of ${m.githubLogin}`}
-                        data={ROLES}
-                        value={m.role}
-                        onChange={(v) => v && v !== m.role && void changeRole(m.githubLogin, v)}
-                        allowDeselect={false}
-                        size="xs"
-                        w={140}
-                      />
-                    ) : (
-                      <Badge variant="light" color={m.role === 'maintainer' ? 'blue' : 'gray'}>
-                        {m.role}
-                      </Badge>
-                    )}
-                  </Table.Td>
-                  {canManage && (
-                    <Table.Td>
-                      <Button size="xs" color="red" variant="light" onClick={() => setRemoving(m.githubLogin)} aria-label={`Remove ${m.githubLogin} from the team`}>
-                        Remove
-                      </Button>
-                    </Table.Td>
-                  )}
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
+        <MemberTable
+          label="Team members"
+          minWidth={480}
+          members={team.members}
+          roles={ROLES}
+          roleWidth={140}
+          canManage={canManage}
+          roleLabel={(login) => `Team role of ${login}`}
+          removeLabel={(login) => `Remove ${login} from the team`}
+          onChangeRole={(login, role) => void changeRole(login, role)}
+          onRemove={setRemoving}
+        />
       )}
 
-      <Modal opened={!!removing} onClose={() => setRemoving(undefined)} title="Remove from team?" centered>
-        <Stack>
-          <Text size="sm">
-            {removing} leaves {teamName}. They stay a member of {org}.
-          </Text>
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setRemoving(undefined)}>
-              Cancel
-            </Button>
-            <Button color="red" onClick={() => void remove()}>
-              Remove
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
-      <Modal opened={confirmDelete} onClose={() => setConfirmDelete(false)} title="Delete team?" centered>
-        <Stack>
-          <Text size="sm">Deleting {teamName} revokes all of its tokens at once. This cannot be undone.</Text>
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setConfirmDelete(false)}>
-              Cancel
-            </Button>
-            <Button color="red" onClick={() => void deleteTeam()}>
-              Delete team
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
+      <ConfirmModal opened={!!removing} title="Remove from team?" confirmLabel="Remove" onCancel={() => setRemoving(undefined)} onConfirm={() => void remove()}>
+        {removing} leaves {teamName}. They stay a member of {org}.
+      </ConfirmModal>
+      <ConfirmModal opened={confirmDelete} title="Delete team?" confirmLabel="Delete team" onCancel={() => setConfirmDelete(false)} onConfirm={() => void deleteTeam()}>
+        Deleting {teamName} revokes all of its tokens at once. This cannot be undone.
+      </ConfirmModal>
     </Stack>
   );
 }

@@ -1,46 +1,30 @@
-import { Alert, Anchor, Button, Center, Group, Loader, Stack, Table, Text, TextInput, Title } from '@mantine/core';
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { Anchor, Button, Group, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
-import { api, paths, type Team } from '../api';
-import { describeError, notifyOk } from '../errors';
+import { api, paths, type Team, type TeamList } from '../api';
+import { DataTable } from '../components/DataTable';
+import { LoadedList } from '../components/LoadedList';
+import { useApiGet } from '../components/useApiGet';
+import { useSubmit } from '../components/useSubmit';
+import { notifyOk } from '../errors';
 import { When } from '../time';
 import { useOrg } from './Org';
 
 export function TeamsPage() {
   const { name, isAdmin } = useOrg();
   const navigate = useNavigate();
-  const [teams, setTeams] = useState<Team[]>();
-  const [error, setError] = useState<string>();
+  const { data, error } = useApiGet<TeamList>(paths.teams(name));
   const [teamName, setTeamName] = useState('');
   const [description, setDescription] = useState('');
-  const [createError, setCreateError] = useState<string>();
-  const [busy, setBusy] = useState(false);
+  const { busy, error: createError, run } = useSubmit();
 
-  const load = useCallback(async () => {
-    try {
-      setTeams((await api<{ teams: Team[] }>('GET', paths.teams(name))).teams);
-      setError(undefined);
-    } catch (err) {
-      setError(describeError(err));
-    }
-  }, [name]);
-  useEffect(() => {
-    void load();
-  }, [load]);
-
-  const create = async (e: FormEvent) => {
+  const create = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setCreateError(undefined);
-    try {
+    void run(async () => {
       const t = await api<Team>('POST', paths.teams(name), { name: teamName.trim(), ...(description ? { description } : {}) });
       notifyOk(`Team ${t.name} created`);
       navigate(`/orgs/${encodeURIComponent(name)}/teams/${encodeURIComponent(t.name)}`);
-    } catch (err) {
-      setCreateError(describeError(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -57,42 +41,25 @@ export function TeamsPage() {
           </Group>
         </form>
       )}
-      {error ? (
-        <Alert color="red">{error}</Alert>
-      ) : !teams ? (
-        <Center py="xl">
-          <Loader aria-label="Loading teams" />
-        </Center>
-      ) : teams.length === 0 ? (
-        <Text c="dimmed">No teams yet.{isAdmin ? ' Create one above.' : ''}</Text>
-      ) : (
-        <Table.ScrollContainer minWidth={480}>
-          <Table striped aria-label="Teams">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Team</Table.Th>
-                <Table.Th>Description</Table.Th>
-                <Table.Th>Created</Table.Th>
+      <LoadedList items={data?.teams} error={error} loadingLabel="Loading teams" empty={<Text c="dimmed">No teams yet.{isAdmin ? ' Create one above.' : ''}</Text>}>
+        {(teams) => (
+          <DataTable label="Teams" minWidth={480} columns={['Team', 'Description', 'Created']}>
+            {teams.map((t) => (
+              <Table.Tr key={t.id}>
+                <Table.Td>
+                  <Anchor component={Link} to={`/orgs/${encodeURIComponent(name)}/teams/${encodeURIComponent(t.name)}`}>
+                    {t.displayName || t.name}
+                  </Anchor>
+                </Table.Td>
+                <Table.Td>{t.description}</Table.Td>
+                <Table.Td>
+                  <When at={t.created} />
+                </Table.Td>
               </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {teams.map((t) => (
-                <Table.Tr key={t.id}>
-                  <Table.Td>
-                    <Anchor component={Link} to={`/orgs/${encodeURIComponent(name)}/teams/${encodeURIComponent(t.name)}`}>
-                      {t.displayName || t.name}
-                    </Anchor>
-                  </Table.Td>
-                  <Table.Td>{t.description}</Table.Td>
-                  <Table.Td>
-                    <When at={t.created} />
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
-      )}
+            ))}
+          </DataTable>
+        )}
+      </LoadedList>
     </Stack>
   );
 }

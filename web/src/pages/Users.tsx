@@ -1,40 +1,29 @@
-import { Alert, Badge, Button, Center, Checkbox, Group, Loader, Modal, PasswordInput, Stack, Table, Text, TextInput, Title, VisuallyHidden } from '@mantine/core';
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { api, type SiteUser } from '../api';
-import { describeError, notifyError, notifyOk } from '../errors';
+import { Badge, Button, Checkbox, Group, Modal, PasswordInput, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { useState, type FormEvent } from 'react';
+import { api, type SiteUserList } from '../api';
+import { DataTable } from '../components/DataTable';
+import { FormError } from '../components/FormError';
+import { LoadedList } from '../components/LoadedList';
+import { useApiGet } from '../components/useApiGet';
+import { useSubmit } from '../components/useSubmit';
+import { notifyError, notifyOk } from '../errors';
 import { useUser } from '../session';
 import { When } from '../time';
 
 export function UsersPage() {
   const me = useUser();
-  const [users, setUsers] = useState<SiteUser[]>();
-  const [error, setError] = useState<string>();
+  const { data, error, reload: load } = useApiGet<SiteUserList>(me.siteAdmin ? '/api/users' : undefined);
   const [form, setForm] = useState({ login: '', email: '', name: '', password: '', siteAdmin: false });
-  const [createError, setCreateError] = useState<string>();
-  const [busy, setBusy] = useState(false);
+  const { busy, error: createError, run: runCreate } = useSubmit();
   const [resetting, setResetting] = useState<string>();
   const [newPassword, setNewPassword] = useState('');
-  const [resetError, setResetError] = useState<string>();
-
-  const load = useCallback(async () => {
-    try {
-      setUsers((await api<{ users: SiteUser[] }>('GET', '/api/users')).users);
-      setError(undefined);
-    } catch (err) {
-      setError(describeError(err));
-    }
-  }, []);
-  useEffect(() => {
-    if (me.siteAdmin) void load();
-  }, [load, me.siteAdmin]);
+  const { error: resetError, run: runReset } = useSubmit();
 
   if (!me.siteAdmin) return <Text>Only site administrators can manage users.</Text>;
 
-  const create = async (e: FormEvent) => {
+  const create = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setCreateError(undefined);
-    try {
+    void runCreate(async () => {
       const body: Record<string, unknown> = { login: form.login.trim(), email: form.email.trim(), siteAdmin: form.siteAdmin };
       if (form.name) body.name = form.name;
       if (form.password) body.password = form.password;
@@ -42,25 +31,18 @@ export function UsersPage() {
       notifyOk(`User ${form.login} created`);
       setForm({ login: '', email: '', name: '', password: '', siteAdmin: false });
       await load();
-    } catch (err) {
-      setCreateError(describeError(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
-  const reset = async (e: FormEvent) => {
+  const reset = (e: FormEvent) => {
     e.preventDefault();
     if (!resetting) return;
-    setResetError(undefined);
-    try {
+    void runReset(async () => {
       await api('PUT', `/api/users/${encodeURIComponent(resetting)}/password`, { password: newPassword });
       notifyOk(`Password of ${resetting} reset; their sessions have ended`);
       setResetting(undefined);
       setNewPassword('');
-    } catch (err) {
-      setResetError(describeError(err));
-    }
+    });
   };
 
   const setDisabled = async (login: string, disabled: boolean) => {
@@ -95,75 +77,55 @@ export function UsersPage() {
             />
           </Group>
           <Checkbox label="Site administrator" checked={form.siteAdmin} onChange={(e) => setForm({ ...form, siteAdmin: e.currentTarget.checked })} />
-          {createError && <Alert color="red">{createError}</Alert>}
+          <FormError error={createError} />
           <Button type="submit" loading={busy} w="fit-content">
             Create user
           </Button>
         </Stack>
       </form>
       <Title order={3}>All users</Title>
-      {error ? (
-        <Alert color="red">{error}</Alert>
-      ) : !users ? (
-        <Center py="xl">
-          <Loader aria-label="Loading users" />
-        </Center>
-      ) : (
-        <Table.ScrollContainer minWidth={760}>
-          <Table striped aria-label="Users">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Login</Table.Th>
-                <Table.Th>Name</Table.Th>
-                <Table.Th>Email</Table.Th>
-                <Table.Th>Created</Table.Th>
-                <Table.Th>Status</Table.Th>
-                <Table.Th>
-                  <VisuallyHidden>Actions</VisuallyHidden>
-                </Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {users.map((u) => (
-                <Table.Tr key={u.id}>
-                  <Table.Td>
-                    {u.login} {u.siteAdmin && <Badge size="xs">site admin</Badge>}
-                  </Table.Td>
-                  <Table.Td>{u.name}</Table.Td>
-                  <Table.Td>{u.email}</Table.Td>
-                  <Table.Td>
-                    <When at={u.created} />
-                  </Table.Td>
-                  <Table.Td>{u.disabled ? <Badge color="gray">disabled</Badge> : <Badge color="green" variant="light">active</Badge>}</Table.Td>
-                  <Table.Td>
-                    <Group gap="xs" wrap="nowrap">
-                      <Button size="xs" variant="default" onClick={() => setResetting(u.login)} aria-label={`Reset password of ${u.login}`}>
-                        Reset password
+      <LoadedList items={data?.users} error={error} loadingLabel="Loading users">
+        {(users) => (
+          <DataTable label="Users" minWidth={760} columns={['Login', 'Name', 'Email', 'Created', 'Status']} actions>
+            {users.map((u) => (
+              <Table.Tr key={u.id}>
+                <Table.Td>
+                  {u.login} {u.siteAdmin && <Badge size="xs">site admin</Badge>}
+                </Table.Td>
+                <Table.Td>{u.name}</Table.Td>
+                <Table.Td>{u.email}</Table.Td>
+                <Table.Td>
+                  <When at={u.created} />
+                </Table.Td>
+                <Table.Td>{u.disabled ? <Badge color="gray">disabled</Badge> : <Badge color="green" variant="light">active</Badge>}</Table.Td>
+                <Table.Td>
+                  <Group gap="xs" wrap="nowrap">
+                    <Button size="xs" variant="default" onClick={() => setResetting(u.login)} aria-label={`Reset password of ${u.login}`}>
+                      Reset password
+                    </Button>
+                    {u.login !== me.githubLogin && (
+                      <Button
+                        size="xs"
+                        variant="light"
+                        color={u.disabled ? 'green' : 'red'}
+                        onClick={() => void setDisabled(u.login, !u.disabled)}
+                        aria-label={`${u.disabled ? 'Enable' : 'Disable'} ${u.login}`}
+                      >
+                        {u.disabled ? 'Enable' : 'Disable'}
                       </Button>
-                      {u.login !== me.githubLogin && (
-                        <Button
-                          size="xs"
-                          variant="light"
-                          color={u.disabled ? 'green' : 'red'}
-                          onClick={() => void setDisabled(u.login, !u.disabled)}
-                          aria-label={`${u.disabled ? 'Enable' : 'Disable'} ${u.login}`}
-                        >
-                          {u.disabled ? 'Enable' : 'Disable'}
-                        </Button>
-                      )}
-                    </Group>
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
-      )}
+                    )}
+                  </Group>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </DataTable>
+        )}
+      </LoadedList>
       <Modal opened={!!resetting} onClose={() => setResetting(undefined)} title={`Reset the password of ${resetting ?? ''}`} centered>
         <form onSubmit={reset}>
           <Stack>
             <PasswordInput label="New password" autoComplete="new-password" required value={newPassword} onChange={(e) => setNewPassword(e.currentTarget.value)} data-autofocus />
-            {resetError && <Alert color="red">{resetError}</Alert>}
+            <FormError error={resetError} />
             <Group justify="flex-end">
               <Button variant="default" onClick={() => setResetting(undefined)}>
                 Cancel
