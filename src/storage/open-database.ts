@@ -3,7 +3,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
-import type { DialectName } from './dialect.js';
+import { isUniqueViolation, type DialectName } from './dialect.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
 
@@ -101,7 +101,15 @@ async function openPostgres(rawUrl: string, poolSize: number): Promise<OpenDatab
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
-    if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+    if (schema) {
+      try {
+        await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+      } catch (err) {
+        // Nodes starting together on a fresh database race to create the schema, and PostgreSQL
+        // reports the loser as a unique violation even with IF NOT EXISTS: the schema is there.
+        if (!isUniqueViolation(err)) throw err;
+      }
+    }
     const setting = await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(db);
     const fsync = await sql<{ fsync: string }>`show fsync`.execute(db);
     if (setting.rows[0]?.synchronous_commit === 'off' || fsync.rows[0]?.fsync === 'off') {
