@@ -74,6 +74,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     problems.push(`TESSERA_SESSION_IDLE_TIMEOUT (${idleText ?? '30m'}) must not be longer than TESSERA_SESSION_MAX_AGE (${maxAgeText ?? '12h'})`);
   }
 
+  const loopbackText = pick('TESSERA_ALLOW_LOOPBACK_ISSUERS', undefined) ?? '0';
+  if (!['0', '1', 'true', 'false'].includes(loopbackText)) problems.push(`TESSERA_ALLOW_LOOPBACK_ISSUERS must be 0, 1, true or false, got '${loopbackText}'`);
+
   const logLevel = (pick('TESSERA_LOG_LEVEL', undefined) ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`TESSERA_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
 
@@ -87,6 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     requireTokenExpiry: requireText === '1' || requireText === 'true',
     sessionIdleTimeoutSeconds: sessionIdleTimeoutSeconds!,
     sessionMaxAgeSeconds: sessionMaxAgeSeconds!,
+    allowLoopbackIssuers: loopbackText === '1' || loopbackText === 'true',
   };
 }
 

@@ -52,6 +52,10 @@ export async function serve(config: Config, logger: Logger = createLogger(config
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
 
+  if (config.allowLoopbackIssuers) {
+    // A development allowance: it lets an organization admin point Tessera at services on this host.
+    logger.warn('TESSERA_ALLOW_LOOPBACK_ISSUERS is set: OIDC issuers on http://127.0.0.1 and http://localhost may be registered; never use this in production');
+  }
   services = await openServices(config);
   if (stopping) return; // stop() closes what was opened
   services.deps.lastUsed.start((err) => logger.error({ err }, 'lastUsed flush failed'));

@@ -3,6 +3,9 @@ import { systemClock, type Clock } from './domain/clock.js';
 import type { Deps } from './domain/deps.js';
 import { LastUsedTracker } from './domain/tokens/last-used.js';
 import { LoginThrottle } from './domain/sessions/login-throttle.js';
+import { issuerKeyLoader, IssuerKeys } from './domain/oidc/issuer-keys.js';
+import type { IssuerFetchOptions } from './domain/oidc/fetch-issuer-document.js';
+import { RegistrationThrottle } from './domain/oidc/registration-throttle.js';
 import { KyselyStore } from './storage/kysely-store.js';
 import { migrate, openDatabase, type OpenDatabase } from './storage/open-database.js';
 
@@ -15,8 +18,10 @@ export interface Services {
 
 /** Opens the database, brings its schema up to date, and wires the domain's dependencies. */
 export async function openServices(
-  config: Pick<Config, 'databaseUrl' | 'maxTokenLifetimeSeconds' | 'requireTokenExpiry'> & Partial<Pick<Config, 'sessionIdleTimeoutSeconds' | 'sessionMaxAgeSeconds'>>,
+  config: Pick<Config, 'databaseUrl' | 'maxTokenLifetimeSeconds' | 'requireTokenExpiry'> & Partial<Pick<Config, 'sessionIdleTimeoutSeconds' | 'sessionMaxAgeSeconds' | 'allowLoopbackIssuers'>>,
   clock: Clock = systemClock,
+  /** Test seams for outbound issuer fetches (a resolver, an extra CA); never set in production. */
+  issuerFetch: Partial<Omit<IssuerFetchOptions, 'allowLoopback'>> = {},
 ): Promise<Services> {
   const database = await openDatabase(config.databaseUrl);
   try {
@@ -27,6 +32,7 @@ export async function openServices(
   }
   const store = new KyselyStore(database.db, undefined, database.hotRead);
   const lastUsed = new LastUsedTracker(store, clock);
+  const fetchOptions: IssuerFetchOptions = { ...issuerFetch, allowLoopback: config.allowLoopbackIssuers ?? false };
   const deps: Deps = {
     store,
     clock,
@@ -35,9 +41,11 @@ export async function openServices(
       requireTokenExpiry: config.requireTokenExpiry,
       sessionIdleTimeoutSeconds: config.sessionIdleTimeoutSeconds ?? DEFAULT_SESSION_IDLE_TIMEOUT_SECONDS,
       sessionMaxAgeSeconds: config.sessionMaxAgeSeconds ?? DEFAULT_SESSION_MAX_AGE_SECONDS,
+      allowLoopbackIssuers: config.allowLoopbackIssuers ?? false,
     },
     lastUsed,
     loginThrottle: new LoginThrottle(clock),
+    oidc: { fetch: fetchOptions, keys: new IssuerKeys(clock, issuerKeyLoader(fetchOptions)), registrations: new RegistrationThrottle(clock) },
   };
   return {
     deps,

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import type { Principal } from '../src/domain/principal.js';
+import { generateKeyPair, exportJWK } from 'jose';
+import { NO_REQUEST } from '../src/domain/deps.js';
+import { registerIssuer } from '../src/domain/oidc/register-issuer.js';
+import { SYSTEM, type Principal } from '../src/domain/principal.js';
 import type { Organization, Team, User } from '../src/domain/records.js';
 import { databaseKinds } from './support/databases.js';
 import {
@@ -31,7 +34,7 @@ type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 async function snapshot(h: Harness): Promise<string> {
   const db = h.services.database.db;
   const out: Record<string, string[]> = {};
-  for (const table of ['users', 'organizations', 'org_members', 'teams', 'team_members', 'tokens'] as const) {
+  for (const table of ['users', 'organizations', 'org_members', 'teams', 'team_members', 'tokens', 'oidc_issuers', 'auth_policies'] as const) {
     const rows = await db.selectFrom(table as 'users').selectAll().execute();
     out[table] = rows.map((r) => JSON.stringify(r)).sort();
   }
@@ -327,6 +330,14 @@ for (const kind of databaseKinds()) {
       }
 
       const victimPersonal = await makeToken(h, member.principal, { type: 'personal' });
+      // An issuer of organization A with a static key set (registered without any fetch), so the
+      // issuer and policy routes are tried against something that exists.
+      const { publicKey } = await generateKeyPair('ES256', { extractable: true });
+      const issuerA = await registerIssuer(h.deps, NO_REQUEST, SYSTEM, orgA.name, {
+        name: 'z05',
+        url: 'https://93.184.216.34/z05',
+        jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'z05' }] },
+      });
       const fill = (path: string): string =>
         path.replace(/:(\w+)/g, (_, name: string) => {
           switch (name) {
@@ -336,6 +347,10 @@ for (const kind of databaseKinds()) {
               return teamT.name;
             case 'login':
               return member.user.login;
+            case 'issuerId':
+              return issuerA.issuer.id;
+            case 'policyId':
+              return issuerA.policy.id;
             case 'tokenId':
               if (path.startsWith('/api/user/')) return victimPersonal.id;
               return path.includes('/teams/') ? teamTokT.id : orgTokA.id;
@@ -352,6 +367,9 @@ for (const kind of databaseKinds()) {
         if (path.endsWith('/teams')) return { name: uniqueName('team') };
         if (path.endsWith('/teams/:team/members/:login')) return { role: 'maintainer' };
         if (path.endsWith('/members/:login')) return { role: 'admin' };
+        if (path === '/api/orgs/:org/oidc/issuers') return { name: uniqueName('z05'), url: 'https://93.184.216.34/other' };
+        if (path === '/api/orgs/:org/oidc/issuers/:issuerId') return { name: 'renamed' };
+        if (path === '/api/orgs/:org/auth/policies/:policyId') return { policies: [{ decision: 'allow', tokenType: 'organization', authorizedPermissions: ['admin'], rules: { sub: '*' } }] };
         if (path === '/api/user/password') return { currentPassword: 'not-the-password', newPassword: 'a-new-password' };
         if (path === '/api/users') return { login: uniqueName('z05'), email: 'z05@example.com', siteAdmin: true };
         if (path === '/api/users/:login/password') return { password: 'a-new-password' };

@@ -86,7 +86,14 @@ describe('configuration', () => {
       requireTokenExpiry: false,
       sessionIdleTimeoutSeconds: 30 * 60,
       sessionMaxAgeSeconds: 12 * 3600,
+      allowLoopbackIssuers: false,
     });
+  });
+
+  it('TESSERA_ALLOW_LOOPBACK_ISSUERS is off by default and takes 0, 1, true or false', () => {
+    assert.equal(loadConfig({ TESSERA_ALLOW_LOOPBACK_ISSUERS: '1' }).allowLoopbackIssuers, true);
+    assert.equal(loadConfig({ TESSERA_ALLOW_LOOPBACK_ISSUERS: 'false' }).allowLoopbackIssuers, false);
+    assert.throws(() => loadConfig({ TESSERA_ALLOW_LOOPBACK_ISSUERS: 'yes' }), /TESSERA_ALLOW_LOOPBACK_ISSUERS/);
   });
 
   it('flags override the environment', () => {

@@ -2,6 +2,9 @@ import type { Clock } from './clock.js';
 import type { Store } from './store.js';
 import type { LoginThrottle } from './sessions/login-throttle.js';
 import type { LastUsedTracker } from './tokens/last-used.js';
+import type { IssuerFetchOptions } from './oidc/fetch-issuer-document.js';
+import type { IssuerKeys } from './oidc/issuer-keys.js';
+import type { RegistrationThrottle } from './oidc/registration-throttle.js';
 
 /** Settings the rules depend on (a subset of the process configuration). */
 export interface DomainConfig {
@@ -13,6 +16,15 @@ export interface DomainConfig {
   sessionIdleTimeoutSeconds: number;
   /** A console session ends this long after sign-in, however active. */
   sessionMaxAgeSeconds: number;
+  /** Development only: issuers on http://127.0.0.1 and http://localhost may be registered. */
+  allowLoopbackIssuers: boolean;
+}
+
+/** What OIDC issuer operations share: the outbound fetch policy, the key cache, the registration limit. */
+export interface OidcDeps {
+  fetch: IssuerFetchOptions;
+  keys: IssuerKeys;
+  registrations: RegistrationThrottle;
 }
 
 /** Everything a domain operation may use; built once in main.ts and passed as an argument. */
@@ -23,6 +35,7 @@ export interface Deps {
   lastUsed: LastUsedTracker;
   /** Failed sign-in counters, in this process's memory. */
   loginThrottle: LoginThrottle;
+  oidc: OidcDeps;
 }
 
 /** Where a request came from, recorded on every audit event. */

@@ -32,7 +32,18 @@ export type ErrorCode =
   | 'password_incorrect'
   | 'too_many_attempts'
   | 'session_invalid'
-  | 'csrf_failed';
+  | 'csrf_failed'
+  // oidc issuers and policies
+  | 'issuer_url_refused'
+  | 'issuer_discovery_failed'
+  | 'issuer_mismatch'
+  | 'issuer_not_found'
+  | 'issuer_taken'
+  | 'issuer_invalid'
+  | 'issuer_keys_unavailable'
+  | 'policy_not_found'
+  | 'policy_invalid'
+  | 'too_many_registrations';
 
 export class DomainError extends Error {
   readonly code: ErrorCode;

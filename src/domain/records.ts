@@ -167,3 +167,41 @@ export interface SessionRecord {
   sourceIp: string | null;
   userAgent: string | null;
 }
+
+// oidc issuers and policies
+
+/** A trusted OIDC issuer of an organization (API.md section 6). */
+export interface OidcIssuer {
+  id: string;
+  orgId: string;
+  name: string;
+  /** The issuer identifier as registered; a JWT's `iss` must equal it exactly. */
+  url: string;
+  /** The `issuer` of the discovery document (equal to `url`, checked at registration). */
+  issuer: string;
+  /** Lowercase hex SHA-256 fingerprints of accepted TLS certificates; empty = not pinned. */
+  thumbprints: string[];
+  /** Longest lifetime of an exchanged token, in seconds. */
+  maxExpiration: number;
+  /** A static JWK Set used instead of fetching; null = fetch from `jwksUri`. */
+  jwks: Record<string, unknown> | null;
+  /** The discovered `jwks_uri`; null when the issuer was registered with a static key set. */
+  jwksUri: string | null;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  modifiedAt: number;
+  /** Unix seconds of the last exchange; 0 = never. */
+  lastUsed: number;
+}
+
+/** The policy list of one issuer. */
+export interface AuthPolicy {
+  id: string;
+  issuerId: string;
+  version: number;
+  /** The normalised definitions (see oidc/policy-definition.ts), as stored. */
+  policies: unknown[];
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  modifiedAt: number;
+}

@@ -9,6 +9,8 @@ import type {
   OrgRole,
   OrgTokenEntry,
   Organization,
+  OidcIssuer,
+  AuthPolicy,
   SessionRecord,
   Team,
   TeamMember,
@@ -113,4 +115,22 @@ export interface Store {
   deleteUserSessions(userId: string, exceptIdHash?: string): Promise<number>;
   /** Deletes sessions past their absolute timeout (`expiresAt <= nowMs`) or idle since before `idleBeforeMs`. */
   deleteExpiredSessions(nowMs: number, idleBeforeMs: number): Promise<number>;
+
+  // oidc issuers and policies
+  /** Stores an issuer; a name or URL already registered in the organization fails with issuer_taken. */
+  insertIssuer(issuer: OidcIssuer): Promise<void>;
+  /** The organization's issuers, by name. */
+  listIssuers(orgId: string): Promise<OidcIssuer[]>;
+  /** The issuer with this id, only when it belongs to the organization. */
+  findIssuer(orgId: string, id: string): Promise<OidcIssuer | undefined>;
+  /** Writes the mutable fields (name, thumbprints, maxExpiration, jwks, jwksUri, modifiedAt); name clashes fail with issuer_taken. */
+  updateIssuer(issuer: OidcIssuer): Promise<void>;
+  /** Deletes the issuer and its policy; true when it existed. */
+  deleteIssuer(id: string): Promise<boolean>;
+  insertAuthPolicy(policy: AuthPolicy): Promise<void>;
+  findAuthPolicyByIssuer(issuerId: string): Promise<AuthPolicy | undefined>;
+  /** The policy with this id, only when its issuer belongs to the organization. */
+  findAuthPolicy(orgId: string, id: string): Promise<AuthPolicy | undefined>;
+  /** Replaces the policy list and increments the version atomically; returns the new record. */
+  replaceAuthPolicies(id: string, policies: unknown[], modifiedAt: number): Promise<AuthPolicy>;
 }

@@ -13,6 +13,8 @@ import { registerAuditRoutes } from './routes/audit.js';
 import { consoleRoutes } from './routes/console.js';
 import { registerExpirationRoutes } from './routes/expirations.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerAuthPolicyRoutes } from './routes/auth-policies.js';
+import { registerOidcIssuerRoutes } from './routes/oidc-issuers.js';
 import { registerOrgRoutes } from './routes/orgs.js';
 import { registerSessionRoutes } from './routes/session.js';
 import { registerSetupRoutes } from './routes/setup.js';
@@ -162,6 +164,8 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
   registerUsersRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerExpirationRoutes(app, deps);
+  registerOidcIssuerRoutes(app, deps);
+  registerAuthPolicyRoutes(app, deps);
   // The web console at / (last: every API route is matched first).
   await app.register(consoleRoutes);
   return app;

@@ -32,6 +32,17 @@ export const STATUS: Record<ErrorCode, number> = {
   too_many_attempts: 429,
   session_invalid: 401,
   csrf_failed: 403,
+  // oidc issuers and policies
+  issuer_url_refused: 400,
+  issuer_discovery_failed: 400,
+  issuer_mismatch: 400,
+  issuer_not_found: 404,
+  issuer_taken: 409,
+  issuer_invalid: 400,
+  issuer_keys_unavailable: 503,
+  policy_not_found: 404,
+  policy_invalid: 400,
+  too_many_registrations: 429,
 };
 
 /** The REST error body of API.md section 1. */

@@ -162,4 +162,66 @@ export const Password = Type.String({ minLength: 1, maxLength: 1024 });
 /** A password being set: 8 to 1024 characters, nothing else imposed. */
 export const NewPassword = Type.String({ minLength: 8, maxLength: 1024 });
 
-export const sharedSchemas = [ErrorBody, AccessToken, TokenList, CreatedToken, UserBody, OrgBody, OrgMember, TeamSummary, TeamDetail, SessionBody, AccountBody];
+// oidc issuers and policies
+
+export const JwkSet = Type.Object(
+  { keys: Type.Array(Type.Record(Type.String(), Type.Unknown()), { maxItems: 100 }) },
+  { $id: 'JwkSet', title: 'JwkSet', description: 'a JSON Web Key Set (RFC 7517)' },
+);
+
+export const Issuer = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    url: Type.String({ description: 'the issuer identifier; a JWT iss must equal it exactly' }),
+    issuer: Type.String({ description: 'the issuer named by the discovery document' }),
+    thumbprints: Type.Array(Type.String(), { description: 'lowercase hex SHA-256 fingerprints of accepted TLS certificates' }),
+    maxExpiration: Type.Integer({ description: 'longest lifetime of an exchanged token, seconds' }),
+    jwks: Type.Optional(Type.Ref('JwkSet')),
+    created: Type.String({ description: 'ISO 8601 UTC' }),
+    modified: Type.String({ description: 'ISO 8601 UTC' }),
+    lastUsed: Type.Integer({ description: 'unix seconds; 0 = never used' }),
+  },
+  { $id: 'OidcIssuer', title: 'OidcIssuer' },
+);
+
+export const AuthPolicyDefinition = Type.Object(
+  {
+    decision: Type.Union([Type.Literal('allow'), Type.Literal('deny')]),
+    tokenType: Type.Union([Type.Literal('organization'), Type.Literal('team'), Type.Literal('personal')]),
+    teamName: Type.Optional(Type.String()),
+    userLogin: Type.Optional(Type.String()),
+    authorizedPermissions: Type.Optional(Type.Array(Type.String())),
+    rules: Type.Record(Type.String(), Type.Union([Type.String(), Type.Array(Type.String())]), { description: 'claim path → pattern or any-of patterns' }),
+  },
+  { $id: 'AuthPolicyDefinition', title: 'AuthPolicyDefinition' },
+);
+
+export const AuthPolicyBody = Type.Object(
+  {
+    id: Type.String(),
+    version: Type.Integer(),
+    policies: Type.Array(Type.Ref('AuthPolicyDefinition')),
+    created: Type.String({ description: 'ISO 8601 UTC' }),
+    modified: Type.String({ description: 'ISO 8601 UTC' }),
+  },
+  { $id: 'AuthPolicy', title: 'AuthPolicy' },
+);
+
+export const sharedSchemas = [
+  ErrorBody,
+  AccessToken,
+  TokenList,
+  CreatedToken,
+  UserBody,
+  OrgBody,
+  OrgMember,
+  TeamSummary,
+  TeamDetail,
+  SessionBody,
+  AccountBody,
+  JwkSet,
+  Issuer,
+  AuthPolicyDefinition,
+  AuthPolicyBody,
+];

@@ -38,6 +38,8 @@ import {
 import type { HotRead } from './open-database.js';
 import type { SessionRecord } from '../domain/records.js';
 import { sessionFromRow, sessionToRow } from './mappers.js';
+import type { AuthPolicy, OidcIssuer } from '../domain/records.js';
+import { authPolicyFromRow, authPolicyToRow, issuerFromRow, issuerToRow } from './mappers.js';
 import type { Database, TokensTable } from './schema.js';
 
 const USER_COLUMNS = ['users.id', 'users.login', 'users.email', 'users.name', 'users.site_admin', 'users.disabled_at', 'users.created_at'] as const;
@@ -336,7 +338,7 @@ export class KyselyStore implements Store {
   }
 
   /** Runs an insert, turning a unique violation into the given domain error. */
-  private async unique(code: 'login_taken' | 'org_name_taken' | 'team_name_taken' | 'token_name_taken', message: string, run: () => Promise<unknown>): Promise<void> {
+  private async unique(code: 'login_taken' | 'org_name_taken' | 'team_name_taken' | 'token_name_taken' | 'issuer_taken', message: string, run: () => Promise<unknown>): Promise<void> {
     try {
       await run();
     } catch (err) {
@@ -498,6 +500,72 @@ export class KyselyStore implements Store {
       .where((eb) => eb.or([eb('expires_at', '<=', nowMs), eb('last_seen_at', '<', idleBeforeMs)]))
       .executeTakeFirst();
     return Number(r.numDeletedRows);
+  }
+
+  // oidc issuers and policies
+
+  async insertIssuer(issuer: OidcIssuer): Promise<void> {
+    await this.unique('issuer_taken', `an issuer named '${issuer.name}' or with URL '${issuer.url}' is already registered`, () =>
+      this.db.insertInto('oidc_issuers').values(issuerToRow(issuer)).execute(),
+    );
+  }
+
+  async listIssuers(orgId: string): Promise<OidcIssuer[]> {
+    const rows = await this.db.selectFrom('oidc_issuers').selectAll().where('org_id', '=', orgId).orderBy('name').orderBy('id').execute();
+    return rows.map(issuerFromRow);
+  }
+
+  async findIssuer(orgId: string, id: string): Promise<OidcIssuer | undefined> {
+    const row = await this.db.selectFrom('oidc_issuers').selectAll().where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
+    return row && issuerFromRow(row);
+  }
+
+  async updateIssuer(issuer: OidcIssuer): Promise<void> {
+    const row = issuerToRow(issuer);
+    await this.unique('issuer_taken', `an issuer named '${issuer.name}' is already registered`, () =>
+      this.db
+        .updateTable('oidc_issuers')
+        .set({ name: row.name, thumbprints: row.thumbprints, max_expiration: row.max_expiration, jwks: row.jwks, jwks_uri: row.jwks_uri, modified_at: row.modified_at })
+        .where('id', '=', issuer.id)
+        .execute(),
+    );
+  }
+
+  async deleteIssuer(id: string): Promise<boolean> {
+    await this.db.deleteFrom('auth_policies').where('issuer_id', '=', id).execute();
+    const r = await this.db.deleteFrom('oidc_issuers').where('id', '=', id).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  async insertAuthPolicy(policy: AuthPolicy): Promise<void> {
+    await this.db.insertInto('auth_policies').values(authPolicyToRow(policy)).execute();
+  }
+
+  async findAuthPolicyByIssuer(issuerId: string): Promise<AuthPolicy | undefined> {
+    const row = await this.db.selectFrom('auth_policies').selectAll().where('issuer_id', '=', issuerId).executeTakeFirst();
+    return row && authPolicyFromRow(row);
+  }
+
+  async findAuthPolicy(orgId: string, id: string): Promise<AuthPolicy | undefined> {
+    const row = await this.db
+      .selectFrom('auth_policies')
+      .innerJoin('oidc_issuers', 'oidc_issuers.id', 'auth_policies.issuer_id')
+      .selectAll('auth_policies')
+      .where('auth_policies.id', '=', id)
+      .where('oidc_issuers.org_id', '=', orgId)
+      .executeTakeFirst();
+    return row && authPolicyFromRow(row);
+  }
+
+  async replaceAuthPolicies(id: string, policies: unknown[], modifiedAt: number): Promise<AuthPolicy> {
+    // One statement increments the version, so two concurrent saves yield two distinct versions.
+    await this.db
+      .updateTable('auth_policies')
+      .set((eb) => ({ policies: JSON.stringify(policies), modified_at: modifiedAt, version: eb('version', '+', 1) }))
+      .where('id', '=', id)
+      .execute();
+    const row = await this.db.selectFrom('auth_policies').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    return authPolicyFromRow(row);
   }
 }
 

@@ -3,6 +3,8 @@ import type { TokenType } from '../domain/tokens/token-format.js';
 import type { AuditEventsTable, OrganizationsTable, TeamsTable, TokensTable, UsersTable } from './schema.js';
 import type { SessionRecord } from '../domain/records.js';
 import type { SessionsTable } from './schema.js';
+import type { AuthPolicy, OidcIssuer } from '../domain/records.js';
+import type { AuthPoliciesTable, OidcIssuersTable } from './schema.js';
 
 /** One mapper per table between rows and domain records. */
 /** Password hashes stay in storage: the User record never carries one. */
@@ -160,5 +162,63 @@ export function sessionToRow(s: SessionRecord): SessionsTable {
     expires_at: s.expiresAt,
     source_ip: s.sourceIp,
     user_agent: s.userAgent,
+  };
+}
+
+// oidc issuers and policies
+
+export function issuerFromRow(r: OidcIssuersTable): OidcIssuer {
+  return {
+    id: r.id,
+    orgId: r.org_id,
+    name: r.name,
+    url: r.url,
+    issuer: r.issuer,
+    thumbprints: JSON.parse(r.thumbprints) as string[],
+    maxExpiration: Number(r.max_expiration),
+    jwks: r.jwks === null ? null : (JSON.parse(r.jwks) as Record<string, unknown>),
+    jwksUri: r.jwks_uri,
+    createdAt: Number(r.created_at),
+    modifiedAt: Number(r.modified_at),
+    lastUsed: Number(r.last_used),
+  };
+}
+
+export function issuerToRow(i: OidcIssuer): OidcIssuersTable {
+  return {
+    id: i.id,
+    org_id: i.orgId,
+    name: i.name,
+    url: i.url,
+    issuer: i.issuer,
+    thumbprints: JSON.stringify(i.thumbprints),
+    max_expiration: i.maxExpiration,
+    jwks: i.jwks === null ? null : JSON.stringify(i.jwks),
+    jwks_uri: i.jwksUri,
+    created_at: i.createdAt,
+    modified_at: i.modifiedAt,
+    last_used: i.lastUsed,
+  };
+}
+
+export function authPolicyFromRow(r: AuthPoliciesTable): AuthPolicy {
+  return {
+    id: r.id,
+    issuerId: r.issuer_id,
+    version: Number(r.version),
+    policies: JSON.parse(r.policies) as unknown[],
+    createdAt: Number(r.created_at),
+    modifiedAt: Number(r.modified_at),
+  };
+}
+
+export function authPolicyToRow(p: AuthPolicy): AuthPoliciesTable {
+  return {
+    id: p.id,
+    issuer_id: p.issuerId,
+    version: p.version,
+    policies: JSON.stringify(p.policies),
+    created_at: p.createdAt,
+    modified_at: p.modifiedAt,
   };
 }

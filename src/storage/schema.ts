@@ -100,6 +100,32 @@ export interface SetupTable {
   completed_at: number;
 }
 
+/** A trusted OIDC issuer; `thumbprints` and `jwks` are JSON text. */
+export interface OidcIssuersTable {
+  id: string;
+  org_id: string;
+  name: string;
+  url: string;
+  issuer: string;
+  thumbprints: string;
+  max_expiration: number;
+  jwks: string | null;
+  jwks_uri: string | null;
+  created_at: number;
+  modified_at: number;
+  last_used: number;
+}
+
+/** One issuer's policy list; `policies` is JSON text. */
+export interface AuthPoliciesTable {
+  id: string;
+  issuer_id: string;
+  version: number;
+  policies: string;
+  created_at: number;
+  modified_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   organizations: OrganizationsTable;
@@ -110,4 +136,6 @@ export interface Database {
   audit_events: AuditEventsTable;
   sessions: SessionsTable;
   setup: SetupTable;
+  oidc_issuers: OidcIssuersTable;
+  auth_policies: AuthPoliciesTable;
 }

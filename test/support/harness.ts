@@ -15,6 +15,7 @@ import { issueToken, type IssueTokenInput } from '../../src/domain/tokens/issue-
 import type { TokenTarget } from '../../src/domain/tokens/token-scope.js';
 import { createUser } from '../../src/domain/users/create-user.js';
 import { buildApp, type AppOptions } from '../../src/http/app.js';
+import type { Resolver } from '../../src/domain/oidc/fetch-issuer-document.js';
 import { openServices, type Services } from '../../src/services.js';
 import { VERSION } from '../../src/version.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
@@ -69,6 +70,10 @@ export async function startHarness(
     maxTokenLifetimeSeconds?: number;
     sessionIdleTimeoutSeconds?: number;
     sessionMaxAgeSeconds?: number;
+    /** TESSERA_ALLOW_LOOPBACK_ISSUERS: issuers on http://127.0.0.1 and localhost may be registered. */
+    allowLoopbackIssuers?: boolean;
+    /** Outbound fetch seams: a resolver for issuer host names, an extra trusted CA (PEM). */
+    issuerFetch?: { resolve?: Resolver; ca?: string };
   } = {},
 ): Promise<Harness> {
   const db = await createTestDatabase(kind);
@@ -80,8 +85,10 @@ export async function startHarness(
       requireTokenExpiry: options.requireTokenExpiry ?? false,
       ...(options.sessionIdleTimeoutSeconds === undefined ? {} : { sessionIdleTimeoutSeconds: options.sessionIdleTimeoutSeconds }),
       ...(options.sessionMaxAgeSeconds === undefined ? {} : { sessionMaxAgeSeconds: options.sessionMaxAgeSeconds }),
+      allowLoopbackIssuers: options.allowLoopbackIssuers ?? false,
     },
     clock,
+    options.issuerFetch ?? {},
   );
   const logs = new LogCapture();
   const app = await buildApp(services.deps, { logger: pino({ level: 'debug' }, logs), version: VERSION, ...(options.timeouts ? { timeouts: options.timeouts } : {}) });

@@ -110,6 +110,16 @@ function sentence(action: string, who: string, targetType: string | null, name: 
     }
     case 'access_token_revoked_used':
       return `${tokenPhrase(targetType, name, team, false)} was used after it was revoked`;
+    case 'oidc_issuer_created':
+      return `${who} registered OIDC issuer ${name}${str(d.url) ? ` (${str(d.url)})` : ''}`;
+    case 'oidc_issuer_updated':
+      return `${who} updated OIDC issuer ${name}`;
+    case 'oidc_issuer_deleted':
+      return `${who} deleted OIDC issuer ${name}`;
+    case 'oidc_issuer_thumbprints_regenerated':
+      return `${who} regenerated the certificate thumbprints of OIDC issuer ${name}`;
+    case 'auth_policy_updated':
+      return `${who} replaced the auth policies of an OIDC issuer${typeof d.version === 'number' ? ` (version ${d.version})` : ''}`;
     default:
       // An action this describer does not know yet still reads as a sentence.
       return `${who} performed ${action}${targetType ? ` on ${targetType.replace(/_/g, ' ')} ${name}` : ''}`;

@@ -2,12 +2,14 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './2026-11-27-initial.js';
 import * as auditIndexes from './2026-11-28-audit-indexes.js';
 import * as sessions from './2026-11-28-sessions.js';
+import * as oidcIssuers from './2026-11-29-oidc-issuers.js';
 
 /** Every migration, by name; names sort in the order they run. */
 const migrations: Record<string, Migration> = {
   '2026-11-27-initial': initial,
   '2026-11-28-audit-indexes': auditIndexes,
   '2026-11-28-sessions': sessions,
+  '2026-11-29-oidc-issuers': oidcIssuers,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,43 @@
+import { recordAudit } from '../audit/record-audit.js';
+import type { Deps, RequestContext } from '../deps.js';
+import { fail } from '../errors.js';
+import { orgAdminAccess } from '../orgs/org-access.js';
+import type { Principal } from '../principal.js';
+import type { AuthPolicy } from '../records.js';
+import { validatePolicies } from './policy-definition.js';
+import { policyWarnings, type PolicyWarning } from './policy-warnings.js';
+
+/**
+ * Replaces an AuthPolicy's whole list (organization admins). The list is validated all at once
+ * (an empty list is refused); the version increments; the advisory warnings come back with it.
+ */
+export async function replacePolicies(
+  deps: Deps,
+  ctx: RequestContext,
+  principal: Principal,
+  orgName: string,
+  policyId: string,
+  policies: unknown,
+): Promise<{ policy: AuthPolicy; warnings: PolicyWarning[] }> {
+  const { org } = await orgAdminAccess(deps, principal, orgName);
+  const current = (await deps.store.findAuthPolicy(org.id, policyId)) ?? fail('policy_not_found', `policy '${policyId}' not found`);
+  const validation = validatePolicies(policies);
+  if (!validation.ok) {
+    const text = validation.problems.map((p) => `${p.index === null ? p.field : `policies[${p.index}].${p.field}`}: ${p.message}`).join('; ');
+    fail('policy_invalid', text);
+  }
+  const definitions = validation.policies.map((p) => p.definition);
+  const policy = await deps.store.transaction(async (tx) => {
+    const saved = await tx.replaceAuthPolicies(current.id, definitions, deps.clock.now());
+    await recordAudit(tx, deps, ctx, principal, {
+      action: 'auth_policy_updated',
+      orgId: org.id,
+      targetType: 'auth_policy',
+      targetId: saved.id,
+      targetName: null,
+      details: { issuerId: saved.issuerId, version: saved.version, policies: definitions.length },
+    });
+    return saved;
+  });
+  return { policy, warnings: policyWarnings(validation.policies) };
+}

@@ -1,0 +1,54 @@
+import { recordAudit } from '../audit/record-audit.js';
+import type { Deps, RequestContext } from '../deps.js';
+import { fail } from '../errors.js';
+import { orgAdminAccess } from '../orgs/org-access.js';
+import type { Principal } from '../principal.js';
+import type { OidcIssuer } from '../records.js';
+import { checkIssuerName, checkMaxExpiration, checkStaticJwks, checkThumbprints, findIssuerOrFail } from './issuer-fields.js';
+
+export interface UpdateIssuerInput {
+  name: string;
+  /** Sent by some clients; it must equal the registered URL, which cannot change. */
+  url?: string;
+  thumbprints?: string[];
+  maxExpiration?: number;
+  /** A new static key set, or null to go back to fetching from the discovered jwks_uri. */
+  jwks?: Record<string, unknown> | null;
+}
+
+/** Updates an issuer's name, thumbprints, maxExpiration or static key set (organization admins). */
+export async function updateIssuer(deps: Deps, ctx: RequestContext, principal: Principal, orgName: string, issuerId: string, input: UpdateIssuerInput): Promise<OidcIssuer> {
+  const { org } = await orgAdminAccess(deps, principal, orgName);
+  const current = await findIssuerOrFail(deps, org, issuerId);
+  if (input.url !== undefined && input.url !== current.url) fail('issuer_invalid', "an issuer's URL cannot change; register a new issuer instead");
+  let jwks = current.jwks;
+  if (input.jwks === null) {
+    if (!current.jwksUri) fail('issuer_invalid', 'this issuer was registered with a static key set and has no jwks_uri to fetch from');
+    jwks = null;
+  } else if (input.jwks !== undefined) {
+    jwks = await checkStaticJwks(input.jwks);
+  }
+  const updated: OidcIssuer = {
+    ...current,
+    name: checkIssuerName(input.name),
+    thumbprints: input.thumbprints === undefined ? current.thumbprints : checkThumbprints(input.thumbprints),
+    maxExpiration: input.maxExpiration === undefined ? current.maxExpiration : checkMaxExpiration(input.maxExpiration),
+    jwks,
+    modifiedAt: deps.clock.now(),
+  };
+  const changed = (['name', 'thumbprints', 'maxExpiration', 'jwks'] as const).filter((k) => JSON.stringify(updated[k]) !== JSON.stringify(current[k]));
+  await deps.store.transaction(async (tx) => {
+    await tx.updateIssuer(updated);
+    await recordAudit(tx, deps, ctx, principal, {
+      action: 'oidc_issuer_updated',
+      orgId: org.id,
+      targetType: 'oidc_issuer',
+      targetId: updated.id,
+      targetName: updated.name,
+      details: { changed, thumbprints: updated.thumbprints, maxExpiration: updated.maxExpiration },
+    });
+  });
+  // The key source or the pins may have changed: the next exchange loads keys afresh.
+  deps.oidc.keys.forget(updated.id);
+  return updated;
+}
