@@ -307,8 +307,9 @@ for (const kind of databaseKinds()) {
     it('Z05: non-admin organization tokens and team tokens get 403 on every write route; tokens of another organization get 404; NC', async () => {
       const routes = routeTable(h.app);
       // Sign-in, sign-out and first-run setup take no token at all (test/sessions-api.test.ts and
-      // test/accounts-api.test.ts cover them); every other write route is about authority.
-      const PUBLIC = new Set(['POST /api/session', 'DELETE /api/session', 'POST /api/setup']);
+      // test/accounts-api.test.ts cover them), nor does token exchange, whose credential is the
+      // subject token (test/oidc-exchange.test.ts); every other write route is about authority.
+      const PUBLIC = new Set(['POST /api/session', 'DELETE /api/session', 'POST /api/setup', 'POST /api/oauth/token']);
       const writes = routes.filter((r) => WRITE.has(r.method) && r.path.startsWith('/api/') && !PUBLIC.has(`${r.method} ${r.path}`));
       // The table was really read: at least the routes of API.md sections 4 and 5.
       for (const [m, p] of [

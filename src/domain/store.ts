@@ -133,4 +133,16 @@ export interface Store {
   findAuthPolicy(orgId: string, id: string): Promise<AuthPolicy | undefined>;
   /** Replaces the policy list and increments the version atomically; returns the new record. */
   replaceAuthPolicies(id: string, policies: unknown[], modifiedAt: number): Promise<AuthPolicy>;
+
+  // token exchange
+  /**
+   * Records that the ID token `jti` of the issuer has been exchanged, kept until `expiresAt` (unix
+   * seconds). False when it already was (a row that expired by `nowSec` is replaced). Meant to run
+   * first in the transaction that mints the token: the primary key decides between racing exchanges.
+   */
+  claimJti(issuerId: string, jti: string, expiresAt: number, nowSec: number): Promise<boolean>;
+  /** True when (issuer, jti) is recorded and not expired by `nowSec`. */
+  jtiUsed(issuerId: string, jti: string, nowSec: number): Promise<boolean>;
+  /** Moves the issuer's `lastUsed` (unix seconds) forward, never backward. */
+  touchIssuer(id: string, lastUsed: number): Promise<void>;
 }

@@ -2866,6 +2866,43 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/oauth/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange an OIDC ID token for a short-lived access token (RFC 8693)
+         * @description No Authorization header: the subject token is the credential. The body is application/x-www-form-urlencoded or application/json with grant_type, audience, subject_token, subject_token_type, requested_token_type, scope and expiration (API.md section 7). Errors use the OAuth shape {error, error_description, request_id}.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {

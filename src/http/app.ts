@@ -15,6 +15,7 @@ import { registerExpirationRoutes } from './routes/expirations.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerAuthPolicyRoutes } from './routes/auth-policies.js';
 import { registerOidcIssuerRoutes } from './routes/oidc-issuers.js';
+import { oauthTokenRoutes } from './routes/oauth-token.js';
 import { registerOrgRoutes } from './routes/orgs.js';
 import { registerSessionRoutes } from './routes/session.js';
 import { registerSetupRoutes } from './routes/setup.js';
@@ -166,6 +167,8 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
   registerExpirationRoutes(app, deps);
   registerOidcIssuerRoutes(app, deps);
   registerAuthPolicyRoutes(app, deps);
+  // Token exchange, in its own scope: form bodies and the OAuth error shape are for it alone.
+  await app.register(oauthTokenRoutes, { deps });
   // The web console at / (last: every API route is matched first).
   await app.register(consoleRoutes);
   return app;

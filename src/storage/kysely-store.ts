@@ -567,6 +567,30 @@ export class KyselyStore implements Store {
     const row = await this.db.selectFrom('auth_policies').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     return authPolicyFromRow(row);
   }
+
+  // token exchange
+
+  async claimJti(issuerId: string, jti: string, expiresAt: number, nowSec: number): Promise<boolean> {
+    await this.db.deleteFrom('oidc_jti').where('issuer_id', '=', issuerId).where('jti', '=', jti).where('expires_at', '<=', nowSec).execute();
+    // ON CONFLICT DO NOTHING rather than catching a violation: on PostgreSQL a failed statement
+    // would abort the transaction. A concurrent insert of the same key waits for the other
+    // transaction and then inserts nothing.
+    const r = await this.db
+      .insertInto('oidc_jti')
+      .values({ issuer_id: issuerId, jti, expires_at: expiresAt })
+      .onConflict((oc) => oc.columns(['issuer_id', 'jti']).doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
+  }
+
+  async jtiUsed(issuerId: string, jti: string, nowSec: number): Promise<boolean> {
+    const row = await this.db.selectFrom('oidc_jti').select('jti').where('issuer_id', '=', issuerId).where('jti', '=', jti).where('expires_at', '>', nowSec).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async touchIssuer(id: string, lastUsed: number): Promise<void> {
+    await this.db.updateTable('oidc_issuers').set({ last_used: lastUsed }).where('id', '=', id).where('last_used', '<', lastUsed).execute();
+  }
 }
 
 function orgTokenEntry({ team_name, ...row }: TokensTable & { team_name: string | null }): OrgTokenEntry {

@@ -126,6 +126,13 @@ export interface AuthPoliciesTable {
   modified_at: number;
 }
 
+/** A used ID token: (issuer, jti) single use, kept until `expires_at` (unix seconds). */
+export interface OidcJtiTable {
+  issuer_id: string;
+  jti: string;
+  expires_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   organizations: OrganizationsTable;
@@ -138,4 +145,5 @@ export interface Database {
   setup: SetupTable;
   oidc_issuers: OidcIssuersTable;
   auth_policies: AuthPoliciesTable;
+  oidc_jti: OidcJtiTable;
 }

@@ -120,6 +120,19 @@ function sentence(action: string, who: string, targetType: string | null, name: 
       return `${who} regenerated the certificate thumbprints of OIDC issuer ${name}`;
     case 'auth_policy_updated':
       return `${who} replaced the auth policies of an OIDC issuer${typeof d.version === 'number' ? ` (version ${d.version})` : ''}`;
+    case 'oidc_token_exchanged': {
+      const subject = str(d.subject);
+      const issuer = str(d.issuerName);
+      const scope = str(d.scope);
+      return `${subject ?? 'a workload'} exchanged an ID token of OIDC issuer ${issuer ?? '?'} for ${tokenPhrase(targetType, name, scope?.startsWith('team:') ? scope.slice(5) : undefined, d.admin === true)}${expiryPhrase(d.expires)}`;
+    }
+    case 'oidc_token_exchange_denied': {
+      const subject = str(d.subject);
+      const issuer = str(d.issuerName);
+      const description = str(d.description);
+      const requested = str(d.requestedTokenType);
+      return `a token exchange${subject ? ` by ${subject}` : ''}${issuer ? ` with an ID token of OIDC issuer ${issuer}` : ''}${requested ? ` for ${/^[aeiou]/.test(requested) ? 'an' : 'a'} ${requested} token` : ''} was denied${description ? `: ${description}` : ''}`;
+    }
     default:
       // An action this describer does not know yet still reads as a sentence.
       return `${who} performed ${action}${targetType ? ` on ${targetType.replace(/_/g, ' ')} ${name}` : ''}`;

@@ -10,6 +10,8 @@ export interface AuditInput {
   targetId?: string | null;
   targetName?: string | null;
   details?: Record<string, unknown>;
+  /** For an anonymous actor (null): a label recorded as the actor's login, e.g. `oidc:<issuer name>`. */
+  actorLabel?: string;
 }
 
 /**
@@ -32,7 +34,7 @@ export async function recordAudit(
     orgId: input.orgId ?? null,
     action: input.action,
     actorUserId: actor?.kind === 'user' ? actor.user.id : null,
-    actorLogin: actor?.kind === 'user' ? actor.user.login : actor?.kind === 'system' ? 'system' : null,
+    actorLogin: actor?.kind === 'user' ? actor.user.login : actor?.kind === 'system' ? 'system' : actor === null ? (input.actorLabel ?? null) : null,
     tokenId: token?.id ?? null,
     tokenName: token ? token.name : null,
     targetType: input.targetType ?? null,

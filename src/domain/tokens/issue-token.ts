@@ -3,6 +3,7 @@ import { nowSeconds } from '../clock.js';
 import type { Deps, RequestContext } from '../deps.js';
 import { fail } from '../errors.js';
 import type { Principal } from '../principal.js';
+import type { Store } from '../store.js';
 import type { OidcOrigin, TokenRecord, TokenSource } from '../records.js';
 import { recordAudit } from '../audit/record-audit.js';
 import { resolveExpires } from './expiry.js';
@@ -48,43 +49,56 @@ export async function issueToken(
   }
   if (input.admin && scope.type !== 'organization') fail('invalid_request', 'admin applies to organization tokens only');
 
-  const tokenValue = generateTokenValue(scope.type);
-  const token: TokenRecord = {
-    id: randomUUID(),
+  const issued = newTokenRecord({
     type: scope.type,
     userId: user?.id ?? null,
     orgId: org?.id ?? null,
     teamId: team?.id ?? null,
     name,
     description: input.description ?? '',
-    tokenHash: hashTokenValue(tokenValue),
-    displayValue: displayHint(tokenValue),
     admin: scope.type === 'organization' && input.admin === true,
     source: input.source,
     createdAt: deps.clock.now(),
     createdBy: input.oidc ? `oidc:${input.oidc.issuerName}` : creatorLogin(principal),
     createdByUserId: principal.kind === 'user' ? principal.user.id : null,
     expires,
-    lastUsed: 0,
-    revokedAt: 0,
     oidc: input.oidc ?? null,
-  };
+  });
   await deps.store.transaction(async (tx) => {
-    // The unique index is the real guard against a race; this check gives the common case a clear error.
-    if (token.orgId && (await tx.tokenNameExists(token.orgId, name))) {
-      fail('token_name_taken', `a token named '${name}' already exists in this organization`);
-    }
-    await tx.insertToken(token);
+    await storeNewToken(tx, issued.token);
     await recordAudit(tx, deps, ctx, principal, {
       action: 'access_token_created',
-      orgId: token.orgId,
-      targetType: `${token.type}_token`,
-      targetId: token.id,
-      targetName: name || token.displayValue,
-      details: { expires, admin: token.admin, team: team?.name, source: token.source },
+      orgId: issued.token.orgId,
+      targetType: `${issued.token.type}_token`,
+      targetId: issued.token.id,
+      targetName: name || issued.token.displayValue,
+      details: { expires, admin: issued.token.admin, team: team?.name, source: issued.token.source },
     });
   });
+  return issued;
+}
+
+/** A token record with a fresh value; nothing is stored yet. */
+export function newTokenRecord(fields: Omit<TokenRecord, 'id' | 'tokenHash' | 'displayValue' | 'lastUsed' | 'revokedAt'>): IssuedToken {
+  const tokenValue = generateTokenValue(fields.type);
+  const token: TokenRecord = {
+    id: randomUUID(),
+    ...fields,
+    tokenHash: hashTokenValue(tokenValue),
+    displayValue: displayHint(tokenValue),
+    lastUsed: 0,
+    revokedAt: 0,
+  };
   return { token, tokenValue };
+}
+
+/** Stores a new token inside the caller's transaction; an organization or team token's name must be free. */
+export async function storeNewToken(tx: Store, token: TokenRecord): Promise<void> {
+  // The unique index is the real guard against a race; this check gives the common case a clear error.
+  if (token.orgId && (await tx.tokenNameExists(token.orgId, token.name))) {
+    fail('token_name_taken', `a token named '${token.name}' already exists in this organization`);
+  }
+  await tx.insertToken(token);
 }
 
 function creatorLogin(principal: Principal): string {

@@ -3,6 +3,7 @@ import * as initial from './2026-11-27-initial.js';
 import * as auditIndexes from './2026-11-28-audit-indexes.js';
 import * as sessions from './2026-11-28-sessions.js';
 import * as oidcIssuers from './2026-11-29-oidc-issuers.js';
+import * as oidcJti from './2026-11-30-oidc-jti.js';
 
 /** Every migration, by name; names sort in the order they run. */
 const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-28-audit-indexes': auditIndexes,
   '2026-11-28-sessions': sessions,
   '2026-11-29-oidc-issuers': oidcIssuers,
+  '2026-11-30-oidc-jti': oidcJti,
 };
 
 export const migrationProvider: MigrationProvider = {
