@@ -44,6 +44,39 @@ import type { Database, TokensTable } from './schema.js';
 
 const USER_COLUMNS = ['users.id', 'users.login', 'users.email', 'users.name', 'users.site_admin', 'users.disabled_at', 'users.created_at'] as const;
 
+/** The owning user's columns, joined into the per-request token and session reads as u_*. */
+const OWNER_COLUMNS = [
+  'users.login as u_login',
+  'users.email as u_email',
+  'users.name as u_name',
+  'users.site_admin as u_site_admin',
+  'users.disabled_at as u_disabled_at',
+  'users.created_at as u_created_at',
+] as const;
+
+interface OwnerColumns {
+  u_login: string | null;
+  u_email: string | null;
+  u_name: string | null;
+  u_site_admin: number | null;
+  u_disabled_at: number | null;
+  u_created_at: number | null;
+}
+
+/** The user read through OWNER_COLUMNS, or null when the join found none. */
+function ownerFromRow(id: string | null, r: OwnerColumns): User | null {
+  if (!id || r.u_login === null) return null;
+  return userFromRow({
+    id,
+    login: r.u_login,
+    email: r.u_email ?? '',
+    name: r.u_name ?? '',
+    site_admin: r.u_site_admin ?? 0,
+    disabled_at: r.u_disabled_at,
+    created_at: r.u_created_at ?? 0,
+  });
+}
+
 /** The Store over any Kysely<Database>: a database handle, or a transaction inside one. */
 export class KyselyStore implements Store {
   constructor(
@@ -246,12 +279,7 @@ export class KyselyStore implements Store {
           .leftJoin('teams', 'teams.id', 'tokens.team_id')
           .selectAll('tokens')
           .select([
-            'users.login as u_login',
-            'users.email as u_email',
-            'users.name as u_name',
-            'users.site_admin as u_site_admin',
-            'users.disabled_at as u_disabled_at',
-            'users.created_at as u_created_at',
+            ...OWNER_COLUMNS,
             'organizations.name as o_name',
             'organizations.created_at as o_created_at',
             'teams.name as t_name',
@@ -263,18 +291,7 @@ export class KyselyStore implements Store {
     );
     if (!row) return undefined;
     const token = tokenFromRow(row);
-    const user: User | null =
-      row.user_id && row.u_login !== null
-        ? userFromRow({
-            id: row.user_id,
-            login: row.u_login,
-            email: row.u_email ?? '',
-            name: row.u_name ?? '',
-            site_admin: row.u_site_admin ?? 0,
-            disabled_at: row.u_disabled_at,
-            created_at: row.u_created_at ?? 0,
-          })
-        : null;
+    const user = ownerFromRow(row.user_id, row);
     const org = row.org_id && row.o_name !== null ? orgFromRow({ id: row.org_id, name: row.o_name, created_at: row.o_created_at ?? 0 }) : null;
     const team =
       row.team_id && row.org_id && row.t_name !== null
@@ -454,28 +471,12 @@ export class KyselyStore implements Store {
           .selectFrom('sessions')
           .innerJoin('users', 'users.id', 'sessions.user_id')
           .selectAll('sessions')
-          .select([
-            'users.login as u_login',
-            'users.email as u_email',
-            'users.name as u_name',
-            'users.site_admin as u_site_admin',
-            'users.disabled_at as u_disabled_at',
-            'users.created_at as u_created_at',
-          ])
+          .select(OWNER_COLUMNS)
           .where('sessions.id_hash', '=', idHash),
       [idHash],
     );
-    if (!row) return undefined;
-    const user = userFromRow({
-      id: row.user_id,
-      login: row.u_login,
-      email: row.u_email,
-      name: row.u_name,
-      site_admin: row.u_site_admin,
-      disabled_at: row.u_disabled_at,
-      created_at: row.u_created_at,
-    });
-    return { session: sessionFromRow(row), user };
+    const user = row && ownerFromRow(row.user_id, row);
+    return row && user ? { session: sessionFromRow(row), user } : undefined;
   }
 
   async touchSession(idHash: string, lastSeenAt: number): Promise<void> {
