@@ -1,23 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { components } from '../src/generated/openapi.js';
 import { timeOrderedId } from '../src/domain/ids.js';
 import type { Organization } from '../src/domain/records.js';
 import { databaseKinds } from './support/databases.js';
 import { addMember, call, expectError, makeOrg, makePerson, makeTeam, makeToken, startHarness, uniqueName, type Harness } from './support/harness.js';
 
-interface WireEvent {
-  id: string;
-  timestamp: number;
-  event: string;
-  description: string;
-  sourceIP: string;
-  userAgent: string;
-  requestId: string;
-  user: { name: string; githubLogin: string };
-  tokenID?: string;
-  tokenName?: string;
-  target?: string;
-}
+type WireEvent = components['schemas']['AuditLogEvent'];
 
 /** RFC 4180 parser: quoted fields, doubled quotes, CRLF records. Strict enough to catch a broken writer. */
 function parseCsv(text: string): string[][] {

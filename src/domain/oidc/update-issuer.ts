@@ -1,9 +1,9 @@
-import { recordAudit } from '../audit/record-audit.js';
 import type { Deps, RequestContext } from '../deps.js';
 import { fail } from '../errors.js';
 import { orgAdminAccess } from '../orgs/org-access.js';
 import type { Principal } from '../principal.js';
 import type { OidcIssuer } from '../records.js';
+import { saveIssuerChange } from './save-issuer-change.js';
 import { checkIssuerName, checkMaxExpiration, checkStaticJwks, checkThumbprints, findIssuerOrFail } from './issuer-fields.js';
 
 export interface UpdateIssuerInput {
@@ -37,18 +37,5 @@ export async function updateIssuer(deps: Deps, ctx: RequestContext, principal: P
     modifiedAt: deps.clock.now(),
   };
   const changed = (['name', 'thumbprints', 'maxExpiration', 'jwks'] as const).filter((k) => JSON.stringify(updated[k]) !== JSON.stringify(current[k]));
-  await deps.store.transaction(async (tx) => {
-    await tx.updateIssuer(updated);
-    await recordAudit(tx, deps, ctx, principal, {
-      action: 'oidc_issuer_updated',
-      orgId: org.id,
-      targetType: 'oidc_issuer',
-      targetId: updated.id,
-      targetName: updated.name,
-      details: { changed, thumbprints: updated.thumbprints, maxExpiration: updated.maxExpiration },
-    });
-  });
-  // The key source or the pins may have changed: the next exchange loads keys afresh.
-  deps.oidc.keys.forget(updated.id);
-  return updated;
+  return saveIssuerChange(deps, ctx, principal, org, updated, 'oidc_issuer_updated', { changed, thumbprints: updated.thumbprints, maxExpiration: updated.maxExpiration });
 }
