@@ -29,6 +29,7 @@ const TWO_YEARS = 2 * 365 * 86400;
 /** OWASP Session Management: 15-30 minutes idle for a low-risk application; 12 hours at most in all. */
 export const DEFAULT_SESSION_IDLE_TIMEOUT_SECONDS = 30 * 60;
 export const DEFAULT_SESSION_MAX_AGE_SECONDS = 12 * 3600;
+export const DEFAULT_OIDC_TOKEN_RETENTION_SECONDS = 30 * 86400;
 
 /**
  * Reads configuration from the environment (the only reader of process.env) and command-line
@@ -77,6 +78,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
   const loopbackText = pick('TESSERA_ALLOW_LOOPBACK_ISSUERS', undefined) ?? '0';
   if (!['0', '1', 'true', 'false'].includes(loopbackText)) problems.push(`TESSERA_ALLOW_LOOPBACK_ISSUERS must be 0, 1, true or false, got '${loopbackText}'`);
 
+  const retentionText = pick('TESSERA_OIDC_TOKEN_RETENTION', undefined);
+  const oidcTokenRetentionSeconds = retentionText === undefined ? DEFAULT_OIDC_TOKEN_RETENTION_SECONDS : retentionText === '0' ? 0 : parseDuration(retentionText);
+  if (oidcTokenRetentionSeconds === undefined || oidcTokenRetentionSeconds < 0) {
+    problems.push(`TESSERA_OIDC_TOKEN_RETENTION must be a duration such as 30d or 12h, or 0 to keep exchanged tokens, got '${retentionText}'`);
+  }
+
   const logLevel = (pick('TESSERA_LOG_LEVEL', undefined) ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`TESSERA_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
 
@@ -91,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     sessionIdleTimeoutSeconds: sessionIdleTimeoutSeconds!,
     sessionMaxAgeSeconds: sessionMaxAgeSeconds!,
     allowLoopbackIssuers: loopbackText === '1' || loopbackText === 'true',
+    oidcTokenRetentionSeconds: oidcTokenRetentionSeconds!,
   };
 }
 

@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import { redactUrl } from './config.js';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type Lifecycle } from './http/app.js';
+import { schedulePurge } from './domain/oidc/purge-exchanges.js';
 import { openServices, type Services } from './services.js';
 import { VERSION } from './version.js';
 
@@ -27,6 +28,7 @@ export async function serve(config: Config, logger: Logger = createLogger(config
   let services: Services | undefined;
   let stopping = false;
   let lastConnectionAt = 0;
+  let stopPurge = () => {};
 
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -39,6 +41,7 @@ export async function serve(config: Config, logger: Logger = createLogger(config
         while (Date.now() - lastConnectionAt < DRAIN_QUIET_MS && Date.now() - started < DRAIN_MAX_MS) await sleep(25);
         await app.close();
       }
+      stopPurge();
       await services?.close();
       logger.info('stopped');
       logger.flush();
@@ -59,6 +62,10 @@ export async function serve(config: Config, logger: Logger = createLogger(config
   services = await openServices(config);
   if (stopping) return; // stop() closes what was opened
   services.deps.lastUsed.start((err) => logger.error({ err }, 'lastUsed flush failed'));
+  stopPurge = schedulePurge(services.deps, (result) => {
+    if ('err' in result) logger.error({ err: result.err }, 'purge of expired exchanged tokens failed');
+    else if (result.tokens > 0 || result.jtis > 0) logger.info(result, 'purged expired exchanged tokens');
+  });
   app = await buildApp(services.deps, { logger, version: VERSION, lifecycle });
   app.server.on('connection', () => (lastConnectionAt = Date.now()));
   const address = await app.listen({ host: config.host, port: config.port });

@@ -1,4 +1,4 @@
-import { DEFAULT_SESSION_IDLE_TIMEOUT_SECONDS, DEFAULT_SESSION_MAX_AGE_SECONDS, type Config } from './config.js';
+import { DEFAULT_OIDC_TOKEN_RETENTION_SECONDS, DEFAULT_SESSION_IDLE_TIMEOUT_SECONDS, DEFAULT_SESSION_MAX_AGE_SECONDS, type Config } from './config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import type { Deps } from './domain/deps.js';
 import { LastUsedTracker } from './domain/tokens/last-used.js';
@@ -18,7 +18,7 @@ export interface Services {
 
 /** Opens the database, brings its schema up to date, and wires the domain's dependencies. */
 export async function openServices(
-  config: Pick<Config, 'databaseUrl' | 'maxTokenLifetimeSeconds' | 'requireTokenExpiry'> & Partial<Pick<Config, 'sessionIdleTimeoutSeconds' | 'sessionMaxAgeSeconds' | 'allowLoopbackIssuers'>>,
+  config: Pick<Config, 'databaseUrl' | 'maxTokenLifetimeSeconds' | 'requireTokenExpiry'> & Partial<Pick<Config, 'sessionIdleTimeoutSeconds' | 'sessionMaxAgeSeconds' | 'allowLoopbackIssuers' | 'oidcTokenRetentionSeconds'>>,
   clock: Clock = systemClock,
   /** Test seams for outbound issuer fetches (a resolver, an extra CA); never set in production. */
   issuerFetch: Partial<Omit<IssuerFetchOptions, 'allowLoopback'>> = {},
@@ -42,6 +42,7 @@ export async function openServices(
       sessionIdleTimeoutSeconds: config.sessionIdleTimeoutSeconds ?? DEFAULT_SESSION_IDLE_TIMEOUT_SECONDS,
       sessionMaxAgeSeconds: config.sessionMaxAgeSeconds ?? DEFAULT_SESSION_MAX_AGE_SECONDS,
       allowLoopbackIssuers: config.allowLoopbackIssuers ?? false,
+      oidcTokenRetentionSeconds: config.oidcTokenRetentionSeconds ?? DEFAULT_OIDC_TOKEN_RETENTION_SECONDS,
     },
     lastUsed,
     loginThrottle: new LoginThrottle(clock),

@@ -163,12 +163,12 @@ describe('wire compatibility', () => {
   it('formatScope, requestedTokenTypeUrn and toPolicyRequest feed the response and the policy evaluation', () => {
     const admin = ok(parseExchangeRequest(base({ scope: ['admin'] })));
     assert.equal(formatScope(admin.scope), 'admin');
-    assert.deepEqual(toPolicyRequest(admin), { tokenType: 'organization', wantsAdmin: true });
+    assert.deepEqual(toPolicyRequest(admin.scope), { tokenType: 'organization', wantsAdmin: true });
     const team = ok(parseExchangeRequest(base({ requested_token_type: [TEAM_TYPE], scope: ['team:platform'] })));
     assert.equal(formatScope(team.scope), 'team:platform');
-    assert.deepEqual(toPolicyRequest(team), { tokenType: 'team', teamName: 'platform' });
+    assert.deepEqual(toPolicyRequest(team.scope), { tokenType: 'team', teamName: 'platform' });
     const personal = ok(parseExchangeRequest(base({ requested_token_type: [PERSONAL_TYPE], scope: ['user:alice'] })));
-    assert.deepEqual(toPolicyRequest(personal), { tokenType: 'personal', userLogin: 'alice' });
+    assert.deepEqual(toPolicyRequest(personal.scope), { tokenType: 'personal', userLogin: 'alice' });
     assert.equal(formatScope({ kind: 'organization', admin: false }), '');
     assert.equal(requestedTokenTypeUrn('team'), TEAM_TYPE);
   });

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { purgeExchanges } from '../domain/oidc/purge-exchanges.js';
 import { createOrg } from '../domain/orgs/create-org.js';
 import { setMember } from '../domain/orgs/set-member.js';
 import { SYSTEM } from '../domain/principal.js';
@@ -75,4 +76,15 @@ export function registerAdmin(program: Command): void {
   registerAddMember(admin);
   registerCreateTeam(admin);
   registerAddTeamMember(admin);
+  registerPurge(admin);
+}
+
+function registerPurge(admin: Command): void {
+  adminCommand(admin, 'purge', 'delete exchanged (OIDC) tokens expired longer than TESSERA_OIDC_TOKEN_RETENTION, and spent single-use records')
+    .addHelpText('after', '\nA running server does this at start-up and every hour; audit events are kept. TESSERA_OIDC_TOKEN_RETENTION=0 keeps exchanged tokens.')
+    .action(async (opts: AdminOptions) => {
+      const result = await withDatabase(opts, (deps) => purgeExchanges(deps));
+      if (opts.json) printJson(result);
+      else process.stdout.write(`deleted ${result.tokens} expired exchanged token(s) and ${result.jtis} single-use record(s)\n`);
+    });
 }

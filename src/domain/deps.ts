@@ -18,6 +18,8 @@ export interface DomainConfig {
   sessionMaxAgeSeconds: number;
   /** Development only: issuers on http://127.0.0.1 and http://localhost may be registered. */
   allowLoopbackIssuers: boolean;
+  /** Exchanged tokens are deleted this long after they expire; 0 keeps them. */
+  oidcTokenRetentionSeconds: number;
 }
 
 /** What OIDC issuer operations share: the outbound fetch policy, the key cache, the registration limit. */

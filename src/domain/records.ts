@@ -128,6 +128,10 @@ export interface AuditFilter {
   /** The acting person's login (`system` for the operator). */
   actorLogin?: string;
   action?: string;
+  /** Any of these actions. */
+  actions?: readonly string[];
+  /** The request that wrote the event. */
+  requestId?: string;
 }
 
 /** Position in a newest-first audit listing: the last event of the previous page. */

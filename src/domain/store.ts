@@ -145,4 +145,10 @@ export interface Store {
   jtiUsed(issuerId: string, jti: string, nowSec: number): Promise<boolean>;
   /** Moves the issuer's `lastUsed` (unix seconds) forward, never backward. */
   touchIssuer(id: string, lastUsed: number): Promise<void>;
+  /**
+   * Deletes up to `limit` exchanged tokens (source oidc) that expired at or before `expiredBy`
+   * (unix seconds), and up to `limit` single-use rows past their expiry at `nowSec`. Returns how
+   * many of each went; the caller repeats while a full batch went.
+   */
+  purgeExchanges(expiredBy: number, nowSec: number, limit: number): Promise<{ tokens: number; jtis: number }>;
 }

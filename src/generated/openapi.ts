@@ -2818,11 +2818,7 @@ export interface paths {
                             policies: components["schemas"]["AuthPolicyDefinition"][];
                             created: string;
                             modified: string;
-                            warnings: {
-                                policyIndex: number;
-                                code: string;
-                                message: string;
-                            }[];
+                            warnings: components["schemas"]["PolicyWarning"][];
                         };
                     };
                 };
@@ -2864,6 +2860,198 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/orgs/{org}/oidc/issuers/{issuerId}/policies/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Dry-run an issuer's policies against an ID token or claims (admins)
+         * @description Tests the saved policy list, or the draft `policies`, against `subjectToken` (verified like an exchange, but its times and jti are only reported in `notes`) or a `claims` object. Nothing is written.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    org: string;
+                    issuerId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description a draft AuthPolicyDefinition[]; the saved list when absent */
+                        policies?: unknown[];
+                        /** @description an ID token of this issuer */
+                        subjectToken?: string;
+                        /** @description claims taken as verified */
+                        claims?: {
+                            [key: string]: unknown;
+                        };
+                        /** @description organization, team or personal (or the urn:pulumi:token-type:access_token: URN) */
+                        requestedTokenType: string;
+                        /** @description as in the exchange: admin, team:<name>, user:<login> */
+                        scope?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PolicyTestResult"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/oidc/exchanges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Recent token-exchange attempts, allowed and denied, with their traces (admins) */
+        get: {
+            parameters: {
+                query?: {
+                    outcome?: "allowed" | "denied";
+                    /** @description the request_id a refused client was given */
+                    requestId?: string;
+                    /** @description unix seconds, inclusive */
+                    startTime?: number;
+                    /** @description unix seconds, exclusive */
+                    endTime?: number;
+                    maxResults?: number;
+                    continuationToken?: string;
+                };
+                header?: never;
+                path: {
+                    org: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            exchanges: components["schemas"]["OidcExchange"][];
+                            /** @description absent on the last page */
+                            continuationToken?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/oauth/token": {
@@ -3097,6 +3285,84 @@ export interface components {
             created: string;
             /** @description ISO 8601 UTC */
             modified: string;
+        };
+        /**
+         * ExaminedClaim
+         * @description a claim the applicable policies read
+         */
+        ExaminedClaim: {
+            claimPath: string;
+            present: boolean;
+            /** @description the value as the token carried it */
+            value?: unknown;
+        };
+        /**
+         * PolicyTraceEntry
+         * @description one applicable policy and how it fared
+         */
+        PolicyTraceEntry: {
+            /** @description index in the policy list */
+            policyIndex: number;
+            decision: "allow" | "deny";
+            matched: boolean;
+            /** @description the first rule, in written order, that did not match */
+            failedRule?: {
+                claimPath: string;
+                failure: "absent" | "not_a_string" | "no_pattern_matched";
+            };
+        };
+        /** PolicyWarning */
+        PolicyWarning: {
+            policyIndex: number;
+            code: string;
+            message: string;
+        };
+        /** OidcExchange */
+        OidcExchange: {
+            /** @description the audit event id */
+            id: string;
+            /** @description unix seconds */
+            timestamp: number;
+            /** @description the request_id the client was given */
+            requestId: string;
+            sourceIP: string;
+            outcome: "allowed" | "denied";
+            issuerId: string | null;
+            issuerName: string | null;
+            /** @description the verified sub; null when the token was not verified */
+            subject: string | null;
+            requestedTokenType: string;
+            scope: string;
+            /** @description denied: the check that failed (token, issuer, keys, signature, claims, time, audience, jti, policy, scope) */
+            check?: string;
+            /** @description denied: a stable reason code */
+            reason?: string;
+            /** @description denied: the OAuth error the client got */
+            error?: string;
+            description: string;
+            /** @description allowed: the id of the minted token */
+            tokenId?: string;
+            /** @description allowed: the lifetime granted, in seconds */
+            expiresIn?: number;
+            policyVersion: number | null;
+            claims: components["schemas"]["ExaminedClaim"][];
+            trace: components["schemas"]["PolicyTraceEntry"][];
+        };
+        /** PolicyTestResult */
+        PolicyTestResult: {
+            decision: "allow" | "deny";
+            /** @description deny: the check that failed */
+            check?: string;
+            /** @description deny: a stable reason code */
+            reason?: string;
+            description: string;
+            trace: components["schemas"]["PolicyTraceEntry"][];
+            claims: components["schemas"]["ExaminedClaim"][];
+            warnings: components["schemas"]["PolicyWarning"][];
+            /** @description what a real exchange would also refuse: an expired or already exchanged token */
+            notes: string[];
+            /** @description the saved version tested; null for a draft */
+            policyVersion: number | null;
         };
         /** AuditLogEvent */
         AuditLogEvent: {

@@ -208,6 +208,73 @@ export const AuthPolicyBody = Type.Object(
   { $id: 'AuthPolicy', title: 'AuthPolicy' },
 );
 
+const ExaminedClaim = Type.Object(
+  { claimPath: Type.String(), present: Type.Boolean(), value: Type.Optional(Type.Unknown({ description: 'the value as the token carried it' })) },
+  { $id: 'ExaminedClaim', title: 'ExaminedClaim', description: 'a claim the applicable policies read' },
+);
+
+const PolicyTraceEntry = Type.Object(
+  {
+    policyIndex: Type.Integer({ description: 'index in the policy list' }),
+    decision: Type.Union([Type.Literal('allow'), Type.Literal('deny')]),
+    matched: Type.Boolean(),
+    failedRule: Type.Optional(
+      Type.Object({
+        claimPath: Type.String(),
+        failure: Type.Union([Type.Literal('absent'), Type.Literal('not_a_string'), Type.Literal('no_pattern_matched')]),
+      }, { description: 'the first rule, in written order, that did not match' }),
+    ),
+  },
+  { $id: 'PolicyTraceEntry', title: 'PolicyTraceEntry', description: 'one applicable policy and how it fared' },
+);
+
+export const PolicyWarning = Type.Object(
+  { policyIndex: Type.Integer(), code: Type.String(), message: Type.String() },
+  { $id: 'PolicyWarning', title: 'PolicyWarning' },
+);
+
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+
+const OidcExchange = Type.Object(
+  {
+    id: Type.String({ description: 'the audit event id' }),
+    timestamp: Type.Integer({ description: 'unix seconds' }),
+    requestId: Type.String({ description: 'the request_id the client was given' }),
+    sourceIP: Type.String(),
+    outcome: Type.Union([Type.Literal('allowed'), Type.Literal('denied')]),
+    issuerId: Nullable(Type.String()),
+    issuerName: Nullable(Type.String()),
+    subject: Nullable(Type.String({ description: 'the verified sub; null when the token was not verified' })),
+    requestedTokenType: Type.String(),
+    scope: Type.String(),
+    check: Type.Optional(Type.String({ description: 'denied: the check that failed (token, issuer, keys, signature, claims, time, audience, jti, policy, scope)' })),
+    reason: Type.Optional(Type.String({ description: 'denied: a stable reason code' })),
+    error: Type.Optional(Type.String({ description: 'denied: the OAuth error the client got' })),
+    description: Type.String(),
+    tokenId: Type.Optional(Type.String({ description: 'allowed: the id of the minted token' })),
+    expiresIn: Type.Optional(Type.Integer({ description: 'allowed: the lifetime granted, in seconds' })),
+    policyVersion: Nullable(Type.Integer()),
+    claims: Type.Array(Type.Ref('ExaminedClaim')),
+    trace: Type.Array(Type.Ref('PolicyTraceEntry')),
+  },
+  { $id: 'OidcExchange', title: 'OidcExchange' },
+);
+
+export const PolicyTestResult = Type.Object(
+  {
+    decision: Type.Union([Type.Literal('allow'), Type.Literal('deny')]),
+    check: Type.Optional(Type.String({ description: 'deny: the check that failed' })),
+    reason: Type.Optional(Type.String({ description: 'deny: a stable reason code' })),
+    description: Type.String(),
+    trace: Type.Array(Type.Ref('PolicyTraceEntry')),
+    claims: Type.Array(Type.Ref('ExaminedClaim')),
+    warnings: Type.Array(Type.Ref('PolicyWarning')),
+    notes: Type.Array(Type.String(), { description: 'what a real exchange would also refuse: an expired or already exchanged token' }),
+    policyVersion: Nullable(Type.Integer({ description: 'the saved version tested; null for a draft' })),
+  },
+  { $id: 'PolicyTestResult', title: 'PolicyTestResult' },
+);
+
 export const sharedSchemas = [
   ErrorBody,
   AccessToken,
@@ -224,4 +291,9 @@ export const sharedSchemas = [
   Issuer,
   AuthPolicyDefinition,
   AuthPolicyBody,
+  ExaminedClaim,
+  PolicyTraceEntry,
+  PolicyWarning,
+  OidcExchange,
+  PolicyTestResult,
 ];

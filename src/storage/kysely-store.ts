@@ -379,6 +379,8 @@ export class KyselyStore implements Store {
     if (filter.untilMs !== undefined) q = q.where('audit_events.occurred_at', '<', filter.untilMs);
     if (filter.actorLogin !== undefined) q = q.where('audit_events.actor_login', '=', filter.actorLogin);
     if (filter.action !== undefined) q = q.where('audit_events.action', '=', filter.action);
+    if (filter.actions !== undefined) q = q.where('audit_events.action', 'in', filter.actions);
+    if (filter.requestId !== undefined) q = q.where('audit_events.request_id', '=', filter.requestId);
     if (after) {
       // The `<=` is implied by the OR, but spelled out it bounds the index range, which an OR
       // alone hides from SQLite's planner.
@@ -591,6 +593,23 @@ export class KyselyStore implements Store {
 
   async touchIssuer(id: string, lastUsed: number): Promise<void> {
     await this.db.updateTable('oidc_issuers').set({ last_used: lastUsed }).where('id', '=', id).where('last_used', '<', lastUsed).execute();
+  }
+
+  async purgeExchanges(expiredBy: number, nowSec: number, limit: number): Promise<{ tokens: number; jtis: number }> {
+    // In batches through a sub-select (both dialects), so one purge never holds a long lock.
+    const tokens = await this.db
+      .deleteFrom('tokens')
+      .where('id', 'in', (eb) =>
+        eb.selectFrom('tokens').select('id').where('source', '=', 'oidc').where('expires', '>', 0).where('expires', '<=', expiredBy).limit(limit),
+      )
+      .executeTakeFirst();
+    const jtis = await this.db
+      .deleteFrom('oidc_jti')
+      .where((eb) =>
+        eb(eb.refTuple('issuer_id', 'jti'), 'in', eb.selectFrom('oidc_jti').select(['issuer_id', 'jti']).where('expires_at', '<=', nowSec).limit(limit).$asTuple('issuer_id', 'jti')),
+      )
+      .executeTakeFirst();
+    return { tokens: Number(tokens.numDeletedRows), jtis: Number(jtis.numDeletedRows) };
   }
 }
 

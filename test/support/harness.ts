@@ -72,6 +72,8 @@ export async function startHarness(
     sessionMaxAgeSeconds?: number;
     /** TESSERA_ALLOW_LOOPBACK_ISSUERS: issuers on http://127.0.0.1 and localhost may be registered. */
     allowLoopbackIssuers?: boolean;
+    /** TESSERA_OIDC_TOKEN_RETENTION in seconds (default 30 days). */
+    oidcTokenRetentionSeconds?: number;
     /** Outbound fetch seams: a resolver for issuer host names, an extra trusted CA (PEM). */
     issuerFetch?: { resolve?: Resolver; ca?: string };
   } = {},
@@ -86,6 +88,7 @@ export async function startHarness(
       ...(options.sessionIdleTimeoutSeconds === undefined ? {} : { sessionIdleTimeoutSeconds: options.sessionIdleTimeoutSeconds }),
       ...(options.sessionMaxAgeSeconds === undefined ? {} : { sessionMaxAgeSeconds: options.sessionMaxAgeSeconds }),
       allowLoopbackIssuers: options.allowLoopbackIssuers ?? false,
+      ...(options.oidcTokenRetentionSeconds === undefined ? {} : { oidcTokenRetentionSeconds: options.oidcTokenRetentionSeconds }),
     },
     clock,
     options.issuerFetch ?? {},

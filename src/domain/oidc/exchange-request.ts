@@ -241,7 +241,7 @@ function orgFromUrn(uri: string): string | undefined {
   return undefined;
 }
 
-function parseScope(type: TokenType, scope: string | undefined): ExchangeScope | { reason: ExchangeRequestReason } {
+export function parseScope(type: TokenType, scope: string | undefined): ExchangeScope | { reason: ExchangeRequestReason } {
   switch (type) {
     case 'organization':
       if (scope === undefined) return { kind: 'organization', admin: false };
@@ -282,14 +282,20 @@ export function formatScope(scope: ExchangeScope): string {
   }
 }
 
-/** What evaluatePolicies needs to know about a validated request. */
-export function toPolicyRequest(request: ExchangeRequest): PolicyRequest {
-  switch (request.scope.kind) {
+/** What evaluatePolicies needs to know about a validated request's scope. */
+export function toPolicyRequest(scope: ExchangeScope): PolicyRequest {
+  switch (scope.kind) {
     case 'organization':
-      return { tokenType: 'organization', wantsAdmin: request.scope.admin };
+      return { tokenType: 'organization', wantsAdmin: scope.admin };
     case 'team':
-      return { tokenType: 'team', teamName: request.scope.team };
+      return { tokenType: 'team', teamName: scope.team };
     case 'personal':
-      return { tokenType: 'personal', userLogin: request.scope.user };
+      return { tokenType: 'personal', userLogin: scope.user };
   }
+}
+
+/** A requested token type given as `organization`, `team`, `personal` or the full URN. */
+export function parseRequestedTokenType(value: string): TokenType | undefined {
+  const name = value.startsWith(REQUESTED_TOKEN_TYPE_PREFIX) ? value.slice(REQUESTED_TOKEN_TYPE_PREFIX.length) : value;
+  return REQUESTED_TOKEN_TYPES.find((t) => t === name);
 }

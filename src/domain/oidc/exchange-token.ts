@@ -1,15 +1,24 @@
 import { randomBytes } from 'node:crypto';
-import { compactVerify, errors as joseErrors } from 'jose';
 import { recordAudit } from '../audit/record-audit.js';
 import type { Deps, RequestContext } from '../deps.js';
-import { DomainError } from '../errors.js';
 import type { OidcIssuer, Organization } from '../records.js';
 import { newTokenRecord, storeNewToken } from '../tokens/issue-token.js';
 import { evaluatePolicies, type ExaminedClaim, type PolicyTraceEntry } from './evaluate-policies.js';
-import { formatScope, parseExchangeRequest, requestedTokenTypeUrn, toPolicyRequest, type ExchangeRequest } from './exchange-request.js';
+import { formatScope, parseExchangeRequest, requestedTokenTypeUrn, toPolicyRequest, type ExchangeRequest, type ExchangeScope } from './exchange-request.js';
 import type { ParamsResult } from './exchange-params.js';
-import { ALLOWED_ALGORITHMS } from './key-set.js';
 import { validatePolicies, type CompiledPolicy } from './policy-definition.js';
+import {
+  CLOCK_LEEWAY_SECONDS,
+  checkAudience,
+  checkTimes,
+  readRequiredClaims,
+  readUnverified,
+  refuse,
+  refuseUnknownIssuer,
+  Refusal,
+  verifySignature,
+  type ExchangeRefusal,
+} from './verify-subject-token.js';
 
 /**
  * Token exchange (API.md section 7): an OIDC ID token for a short-lived Tessera token. The checks
@@ -21,44 +30,13 @@ import { validatePolicies, type CompiledPolicy } from './policy-definition.js';
  * strings that say which check failed without any input value or policy pattern.
  */
 
-/** Clock leeway for `exp`, `nbf` and `iat`, in seconds. */
-export const CLOCK_LEEWAY_SECONDS = 60;
-/** Longest `jti` and `sub` accepted. */
-const MAX_CLAIM_LENGTH = 1024;
-/** Header parameters that would let the token choose its own key, or change how it is read (J06, J07, J10). */
-const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'x5t', 'x5t#S256', 'crit', 'b64'];
-
 export interface ExchangeSuccess {
   ok: true;
   body: { access_token: string; issued_token_type: string; token_type: 'token'; expires_in: number; scope: string };
 }
 
-export interface ExchangeRefusal {
-  ok: false;
-  status: 400 | 503;
-  error: 'invalid_request' | 'unsupported_grant_type' | 'invalid_target' | 'invalid_scope' | 'temporarily_unavailable';
-  /** Stable code of the failed check, for the audit log and tests. */
-  reason: string;
-  description: string;
-}
-
+export type { ExchangeRefusal };
 export type ExchangeResult = ExchangeSuccess | ExchangeRefusal;
-
-/** Which step of section 7 refused, recorded on the denial event. */
-type Check = 'parameters' | 'organization' | 'token' | 'issuer' | 'keys' | 'signature' | 'claims' | 'time' | 'audience' | 'jti' | 'policy' | 'scope';
-
-class Refusal extends Error {
-  constructor(
-    readonly check: Check,
-    readonly refusal: ExchangeRefusal,
-  ) {
-    super(refusal.description);
-  }
-}
-
-function refuse(check: Check, reason: string, description: string, error: ExchangeRefusal['error'] = 'invalid_request', status: 400 | 503 = 400): never {
-  throw new Refusal(check, { ok: false, status, error, reason, description });
-}
 
 /** What the denial event knows so far. */
 interface Attempt {
@@ -93,86 +71,19 @@ async function exchange(deps: Deps, ctx: RequestContext, request: ExchangeReques
   attempt.org = org;
 
   // Read (without trusting) the header and `iss`, only to pick the registered issuer and its keys.
-  const [headerPart, payloadPart] = request.subjectToken.split('.') as [string, string, string];
-  const header = decodeJsonSegment(headerPart);
-  const unverified = decodeJsonSegment(payloadPart);
-  if (!header || !unverified) refuse('token', 'token_malformed', 'the subject token header or payload is not a base64url JSON object');
-  const alg = header.alg;
-  if (typeof alg !== 'string' || !(ALLOWED_ALGORITHMS as readonly string[]).includes(alg)) {
-    refuse('token', 'algorithm_not_allowed', 'the subject token must be signed with an asymmetric algorithm (RS*, PS*, ES*, EdDSA)');
-  }
-  if (FORBIDDEN_HEADERS.some((name) => name in header)) {
-    refuse('token', 'header_not_allowed', 'the subject token header carries a parameter that is not accepted (jwk, jku, x5u, x5c, x5t, crit, b64)');
-  }
-  const kid = header.kid;
-  if (kid !== undefined && (typeof kid !== 'string' || kid.length > 256)) refuse('token', 'kid_invalid', 'the subject token kid must be a short string');
-
+  const unverified = readUnverified(request.subjectToken);
   // `iss` must be a registered issuer of this organization, compared exactly; nothing is fetched otherwise.
-  const iss = unverified.iss;
-  if (typeof iss !== 'string') refuse('issuer', 'issuer_missing', 'the subject token has no iss claim');
-  const issuer = (await deps.store.listIssuers(org.id)).find((i) => i.url === iss);
-  if (!issuer) refuse('issuer', 'issuer_not_registered', 'the subject token issuer is not registered in this organization');
+  const issuer = (await deps.store.listIssuers(org.id)).find((i) => i.url === unverified.iss) ?? refuseUnknownIssuer();
   attempt.issuer = issuer;
 
-  // Signature, with the issuer's keys only and the algorithm each key is for.
-  let keys;
-  try {
-    keys = await deps.oidc.keys.keysFor(issuer, alg, kid);
-  } catch (err) {
-    if (err instanceof DomainError && err.code === 'issuer_keys_unavailable') {
-      refuse('keys', 'issuer_keys_unavailable', 'the issuer keys cannot be fetched right now; retry later', 'temporarily_unavailable', 503);
-    }
-    throw err;
-  }
-  if (keys.length === 0) refuse('signature', 'no_matching_key', 'no key of the issuer matches the subject token kid and alg');
-  let payloadBytes: Uint8Array | undefined;
-  for (const key of keys) {
-    try {
-      const verified = await compactVerify(request.subjectToken, key.key, { algorithms: [key.alg] });
-      payloadBytes = verified.payload;
-      break;
-    } catch (err) {
-      if (err instanceof joseErrors.JOSEError) continue;
-      throw err;
-    }
-  }
-  if (!payloadBytes) refuse('signature', 'signature_invalid', 'the subject token signature does not verify with the issuer keys');
-  let claims: Record<string, unknown> | undefined;
-  try {
-    const value: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payloadBytes));
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) claims = value as Record<string, unknown>;
-  } catch {
-    // refused below
-  }
-  if (!claims) refuse('claims', 'payload_invalid', 'the subject token payload is not a JSON object');
-  if (claims.iss !== issuer.url) refuse('issuer', 'issuer_mismatch', 'the subject token issuer is not registered in this organization');
-
-  // Required claims (J15, J18).
-  const sub = claims.sub;
-  const jti = claims.jti;
-  if (typeof sub !== 'string' || sub === '' || sub.length > MAX_CLAIM_LENGTH) refuse('claims', 'sub_invalid', 'the subject token needs a sub claim');
+  // Signature, with the issuer's keys only and the algorithm each key is for; then the claims.
+  const { claims, subject: sub } = await verifySignature(deps, issuer, unverified);
   attempt.subject = sub;
-  if (typeof jti !== 'string' || jti === '' || jti.length > MAX_CLAIM_LENGTH) refuse('claims', 'jti_invalid', 'the subject token needs a jti claim');
-  const exp = claims.exp;
-  const iat = claims.iat;
-  const nbf = claims.nbf;
-  if (!isTime(exp)) refuse('claims', 'exp_invalid', 'the subject token needs a numeric exp claim');
-  if (!isTime(iat)) refuse('claims', 'iat_invalid', 'the subject token needs a numeric iat claim');
-  if (nbf !== undefined && !isTime(nbf)) refuse('claims', 'nbf_invalid', 'the subject token nbf claim must be numeric');
-
-  // Times, with the leeway, on the injected clock (J15-J17).
+  const times = readRequiredClaims(claims);
+  const { jti, exp } = times;
   const nowSec = Math.floor(deps.clock.now() / 1000);
-  if (nowSec >= exp + CLOCK_LEEWAY_SECONDS) refuse('time', 'token_expired', 'the subject token has expired');
-  if (nbf !== undefined && nbf > nowSec + CLOCK_LEEWAY_SECONDS) refuse('time', 'token_not_yet_valid', 'the subject token is not valid yet (nbf)');
-  if (iat > nowSec + CLOCK_LEEWAY_SECONDS) refuse('time', 'iat_in_future', 'the subject token was issued in the future (iat)');
-
-  // `aud` (J14): contains the request's audience; every value names this organization.
-  const aud = claims.aud;
-  const auds = typeof aud === 'string' ? [aud] : Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string') ? (aud as string[]) : undefined;
-  const trusted = [`urn:pulumi:org:${org.name}`, `urn:tessera:org:${org.name}`];
-  if (!auds || !auds.some((a) => request.audienceUris.includes(a)) || !auds.every((a) => trusted.includes(a))) {
-    refuse('audience', 'audience_mismatch', 'the subject token aud does not match the requested audience');
-  }
+  checkTimes(times, nowSec);
+  checkAudience(claims, org, request.audienceUris);
 
   // Single use, per issuer (J19): checked here for the order of checks; decided by the insert below.
   if (await deps.store.jtiUsed(issuer.id, jti, nowSec)) refuse('jti', 'jti_replayed', 'the subject token has already been exchanged');
@@ -182,7 +93,7 @@ async function exchange(deps: Deps, ctx: RequestContext, request: ExchangeReques
   attempt.policyVersion = policy?.version;
   const validation = validatePolicies(policy?.policies ?? []);
   const compiled: CompiledPolicy[] = validation.ok ? validation.policies : [];
-  const evaluation = evaluatePolicies(compiled, claims, toPolicyRequest(request));
+  const evaluation = evaluatePolicies(compiled, claims, toPolicyRequest(request.scope));
   attempt.claims = evaluation.claims;
   attempt.trace = evaluation.trace;
   if (evaluation.decision === 'deny') {
@@ -191,20 +102,7 @@ async function exchange(deps: Deps, ctx: RequestContext, request: ExchangeReques
     refuse('policy', code, evaluation.reason);
   }
 
-  // What the token will belong to.
-  let teamId: string | null = null;
-  let userId: string | null = null;
-  if (request.scope.kind === 'team') {
-    const team = await deps.store.findTeam(org.id, request.scope.team);
-    if (!team) refuse('scope', 'team_not_found', 'the scope names a team that does not exist in the organization', 'invalid_scope');
-    teamId = team.id;
-  } else if (request.scope.kind === 'personal') {
-    const user = await deps.store.findUserByLogin(request.scope.user);
-    const role = user ? await deps.store.findMemberRole(org.id, user.id) : undefined;
-    if (!user || !role || user.disabledAt !== null) refuse('scope', 'user_not_member', 'the scope names a user who is not an active member of the organization', 'invalid_scope');
-    userId = user.id;
-  }
-
+  const { teamId, userId } = await scopeOwner(deps, org, request.scope);
   const expiresIn = Math.min(request.expirationSeconds, issuer.maxExpiration, deps.config.maxTokenLifetimeSeconds);
   const type = request.requestedTokenType;
   const issued = newTokenRecord({
@@ -293,17 +191,18 @@ async function recordDenial(deps: Deps, ctx: RequestContext, request: ExchangeRe
   });
 }
 
-function isTime(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
-
-/** A base64url segment holding a JSON object, or undefined. */
-function decodeJsonSegment(segment: string): Record<string, unknown> | undefined {
-  try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(segment, 'base64url'));
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
+/** The team or user a team or personal token will belong to; refuses a scope that names none (`scope` check). */
+export async function scopeOwner(deps: Deps, org: Organization, scope: ExchangeScope): Promise<{ teamId: string | null; userId: string | null }> {
+  if (scope.kind === 'team') {
+    const team = await deps.store.findTeam(org.id, scope.team);
+    if (!team) refuse('scope', 'team_not_found', 'the scope names a team that does not exist in the organization', 'invalid_scope');
+    return { teamId: team.id, userId: null };
   }
+  if (scope.kind === 'personal') {
+    const user = await deps.store.findUserByLogin(scope.user);
+    const role = user ? await deps.store.findMemberRole(org.id, user.id) : undefined;
+    if (!user || !role || user.disabledAt !== null) refuse('scope', 'user_not_member', 'the scope names a user who is not an active member of the organization', 'invalid_scope');
+    return { teamId: null, userId: user.id };
+  }
+  return { teamId: null, userId: null };
 }

@@ -4,7 +4,7 @@ import { fail } from '../errors.js';
 import { orgAdminAccess } from '../orgs/org-access.js';
 import type { Principal } from '../principal.js';
 import type { AuthPolicy } from '../records.js';
-import { validatePolicies } from './policy-definition.js';
+import { validatePolicies, type CompiledPolicy } from './policy-definition.js';
 import { policyWarnings, type PolicyWarning } from './policy-warnings.js';
 
 /**
@@ -21,12 +21,8 @@ export async function replacePolicies(
 ): Promise<{ policy: AuthPolicy; warnings: PolicyWarning[] }> {
   const { org } = await orgAdminAccess(deps, principal, orgName);
   const current = (await deps.store.findAuthPolicy(org.id, policyId)) ?? fail('policy_not_found', `policy '${policyId}' not found`);
-  const validation = validatePolicies(policies);
-  if (!validation.ok) {
-    const text = validation.problems.map((p) => `${p.index === null ? p.field : `policies[${p.index}].${p.field}`}: ${p.message}`).join('; ');
-    fail('policy_invalid', text);
-  }
-  const definitions = validation.policies.map((p) => p.definition);
+  const compiled = compilePoliciesOrFail(policies);
+  const definitions = compiled.map((p) => p.definition);
   const policy = await deps.store.transaction(async (tx) => {
     const saved = await tx.replaceAuthPolicies(current.id, definitions, deps.clock.now());
     await recordAudit(tx, deps, ctx, principal, {
@@ -39,5 +35,13 @@ export async function replacePolicies(
     });
     return saved;
   });
-  return { policy, warnings: policyWarnings(validation.policies) };
+  return { policy, warnings: policyWarnings(compiled) };
+}
+
+/** A submitted policy list, validated all at once: `400 policy_invalid` naming every problem. */
+export function compilePoliciesOrFail(policies: unknown): CompiledPolicy[] {
+  const validation = validatePolicies(policies);
+  if (validation.ok) return validation.policies;
+  const text = validation.problems.map((p) => `${p.index === null ? p.field : `policies[${p.index}].${p.field}`}: ${p.message}`).join('; ');
+  fail('policy_invalid', text);
 }

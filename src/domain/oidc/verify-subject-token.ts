@@ -1,0 +1,177 @@
+import { compactVerify, errors as joseErrors } from 'jose';
+import type { Deps } from '../deps.js';
+import { DomainError } from '../errors.js';
+import type { OidcIssuer, Organization } from '../records.js';
+import { ALLOWED_ALGORITHMS } from './key-set.js';
+
+/**
+ * The subject-token checks of a token exchange (API.md section 7), shared by the exchange itself
+ * and the policy dry run: reading the header and `iss` without trusting them, verifying the
+ * signature with the chosen issuer's keys only, the required claims, the times and `aud`.
+ *
+ * A failed check throws a Refusal naming the check, a stable reason code and a fixed description
+ * that never contains an input value or a policy pattern.
+ */
+
+/** Clock leeway for `exp`, `nbf` and `iat`, in seconds. */
+export const CLOCK_LEEWAY_SECONDS = 60;
+/** Longest `jti` and `sub` accepted. */
+const MAX_CLAIM_LENGTH = 1024;
+/** Header parameters that would let the token choose its own key, or change how it is read (J06, J07, J10). */
+const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'x5t', 'x5t#S256', 'crit', 'b64'];
+
+export type OAuthError = 'invalid_request' | 'unsupported_grant_type' | 'invalid_target' | 'invalid_scope' | 'temporarily_unavailable';
+
+export interface ExchangeRefusal {
+  ok: false;
+  status: 400 | 503;
+  error: OAuthError;
+  /** Stable code of the failed check, for the audit log and tests. */
+  reason: string;
+  description: string;
+}
+
+/** Which step of section 7 refused, recorded on the denial event. */
+export type Check = 'parameters' | 'organization' | 'token' | 'issuer' | 'keys' | 'signature' | 'claims' | 'time' | 'audience' | 'jti' | 'policy' | 'scope';
+
+export class Refusal extends Error {
+  constructor(
+    readonly check: Check,
+    readonly refusal: ExchangeRefusal,
+  ) {
+    super(refusal.description);
+  }
+}
+
+export function refuse(check: Check, reason: string, description: string, error: OAuthError = 'invalid_request', status: 400 | 503 = 400): never {
+  throw new Refusal(check, { ok: false, status, error, reason, description });
+}
+
+/** What is read from a subject token before anything about it is trusted. */
+export interface UnverifiedToken {
+  token: string;
+  alg: string;
+  kid: string | undefined;
+  /** The unverified `iss`: used only to pick a registered issuer, compared exactly. */
+  iss: string;
+}
+
+/** Decodes the header and `iss` of a compact JWS and refuses headers that are not accepted. */
+export function readUnverified(token: string): UnverifiedToken {
+  const [headerPart = '', payloadPart = ''] = token.split('.');
+  const header = decodeJsonSegment(headerPart);
+  const unverified = decodeJsonSegment(payloadPart);
+  if (!header || !unverified) refuse('token', 'token_malformed', 'the subject token header or payload is not a base64url JSON object');
+  const alg = header.alg;
+  if (typeof alg !== 'string' || !(ALLOWED_ALGORITHMS as readonly string[]).includes(alg)) {
+    refuse('token', 'algorithm_not_allowed', 'the subject token must be signed with an asymmetric algorithm (RS*, PS*, ES*, EdDSA)');
+  }
+  if (FORBIDDEN_HEADERS.some((name) => name in header)) {
+    refuse('token', 'header_not_allowed', 'the subject token header carries a parameter that is not accepted (jwk, jku, x5u, x5c, x5t, crit, b64)');
+  }
+  const kid = header.kid;
+  if (kid !== undefined && (typeof kid !== 'string' || kid.length > 256)) refuse('token', 'kid_invalid', 'the subject token kid must be a short string');
+  const iss = unverified.iss;
+  if (typeof iss !== 'string') refuse('issuer', 'issuer_missing', 'the subject token has no iss claim');
+  return { token, alg, kid, iss };
+}
+
+/** The refusal for a token whose `iss` is not a registered issuer. */
+export function refuseUnknownIssuer(): never {
+  refuse('issuer', 'issuer_not_registered', 'the subject token issuer is not registered in this organization');
+}
+
+/** Verified claims with a valid `sub`. */
+export interface VerifiedToken {
+  claims: Record<string, unknown>;
+  subject: string;
+}
+
+/** Verifies the signature with `issuer`'s keys (each with its own algorithm) and reads the payload. */
+export async function verifySignature(deps: Deps, issuer: OidcIssuer, unverified: UnverifiedToken): Promise<VerifiedToken> {
+  let keys;
+  try {
+    keys = await deps.oidc.keys.keysFor(issuer, unverified.alg, unverified.kid);
+  } catch (err) {
+    if (err instanceof DomainError && err.code === 'issuer_keys_unavailable') {
+      refuse('keys', 'issuer_keys_unavailable', 'the issuer keys cannot be fetched right now; retry later', 'temporarily_unavailable', 503);
+    }
+    throw err;
+  }
+  if (keys.length === 0) refuse('signature', 'no_matching_key', 'no key of the issuer matches the subject token kid and alg');
+  let payloadBytes: Uint8Array | undefined;
+  for (const key of keys) {
+    try {
+      payloadBytes = (await compactVerify(unverified.token, key.key, { algorithms: [key.alg] })).payload;
+      break;
+    } catch (err) {
+      if (err instanceof joseErrors.JOSEError) continue;
+      throw err;
+    }
+  }
+  if (!payloadBytes) refuse('signature', 'signature_invalid', 'the subject token signature does not verify with the issuer keys');
+  const claims = decodeJsonObject(payloadBytes);
+  if (!claims) refuse('claims', 'payload_invalid', 'the subject token payload is not a JSON object');
+  if (claims.iss !== issuer.url) refuse('issuer', 'issuer_mismatch', 'the subject token issuer is not registered in this organization');
+  const sub = claims.sub;
+  if (typeof sub !== 'string' || sub === '' || sub.length > MAX_CLAIM_LENGTH) refuse('claims', 'sub_invalid', 'the subject token needs a sub claim');
+  return { claims, subject: sub };
+}
+
+/** The claims single use and the time checks need (J15, J18). */
+export interface TokenTimes {
+  jti: string;
+  exp: number;
+  iat: number;
+  nbf: number | undefined;
+}
+
+export function readRequiredClaims(claims: Record<string, unknown>): TokenTimes {
+  const { jti, exp, iat, nbf } = claims;
+  if (typeof jti !== 'string' || jti === '' || jti.length > MAX_CLAIM_LENGTH) refuse('claims', 'jti_invalid', 'the subject token needs a jti claim');
+  if (!isTime(exp)) refuse('claims', 'exp_invalid', 'the subject token needs a numeric exp claim');
+  if (!isTime(iat)) refuse('claims', 'iat_invalid', 'the subject token needs a numeric iat claim');
+  if (nbf !== undefined && !isTime(nbf)) refuse('claims', 'nbf_invalid', 'the subject token nbf claim must be numeric');
+  return { jti, exp, iat, nbf };
+}
+
+/** `exp`, `nbf` and `iat` against the server clock, with the leeway (J15-J17). */
+export function checkTimes(times: TokenTimes, nowSec: number): void {
+  if (nowSec >= times.exp + CLOCK_LEEWAY_SECONDS) refuse('time', 'token_expired', 'the subject token has expired');
+  if (times.nbf !== undefined && times.nbf > nowSec + CLOCK_LEEWAY_SECONDS) refuse('time', 'token_not_yet_valid', 'the subject token is not valid yet (nbf)');
+  if (times.iat > nowSec + CLOCK_LEEWAY_SECONDS) refuse('time', 'iat_in_future', 'the subject token was issued in the future (iat)');
+}
+
+/** The audience URIs that name `org`. */
+export function orgAudiences(org: Organization): string[] {
+  return [`urn:pulumi:org:${org.name}`, `urn:tessera:org:${org.name}`];
+}
+
+/** `aud` (J14) contains one of `requested` and every value names this organization. */
+export function checkAudience(claims: Record<string, unknown>, org: Organization, requested: readonly string[]): void {
+  const aud = claims.aud;
+  const auds = typeof aud === 'string' ? [aud] : Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string') ? (aud as string[]) : undefined;
+  const trusted = orgAudiences(org);
+  if (!auds || !auds.some((a) => requested.includes(a)) || !auds.every((a) => trusted.includes(a))) {
+    refuse('audience', 'audience_mismatch', 'the subject token aud does not match the requested audience');
+  }
+}
+
+function isTime(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** UTF-8 JSON holding an object, or undefined (invalid UTF-8 is refused, not replaced: J20). */
+function decodeJsonObject(bytes: Uint8Array): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A base64url segment holding a JSON object, or undefined. */
+function decodeJsonSegment(segment: string): Record<string, unknown> | undefined {
+  return decodeJsonObject(Buffer.from(segment, 'base64url'));
+}

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
+import type { LightMyRequestResponse } from 'fastify';
+import { call, type Harness } from './harness.js';
+
+/**
+ * OIDC test helpers: signing keys, GitHub Actions' claim set, issuer registration with a static key
+ * set (no fetch), policies, and the exchange request as auth-actions sends it (JSON).
+ */
+
+export const GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const ID_TOKEN = 'urn:ietf:params:oauth:token-type:id_token';
+export const ORG_TYPE = 'urn:pulumi:token-type:access_token:organization';
+export const SUB = 'repo:acme/app:ref:refs/heads/main';
+
+export interface SigningKey {
+  privateKey: CryptoKey;
+  /** The public JWK, with kid, alg and use. */
+  jwk: JWK;
+}
+
+export async function makeSigningKey(alg: 'ES256' | 'RS256' | 'EdDSA' = 'ES256', kid = `${alg.toLowerCase()}-${randomUUID().slice(0, 8)}`): Promise<SigningKey> {
+  const pair = await generateKeyPair(alg, { extractable: true });
+  return { privateKey: pair.privateKey, jwk: { ...(await exportJWK(pair.publicKey)), kid, alg, use: 'sig' } };
+}
+
+/** GitHub Actions' claim set for `iss`, valid at `nowSec`; `undefined` overrides remove a claim. */
+export function ghClaims(iss: string, org: string, nowSec: number, overrides: Record<string, unknown> = {}): JWTPayload {
+  const claims: Record<string, unknown> = {
+    iss,
+    sub: SUB,
+    aud: `urn:pulumi:org:${org}`,
+    repository: 'acme/app',
+    repository_owner: 'acme',
+    repository_id: '123456',
+    repository_owner_id: '654321',
+    ref: 'refs/heads/main',
+    environment: 'prod',
+    job_workflow_ref: 'acme/app/.github/workflows/deploy.yml@refs/heads/main',
+    iat: nowSec,
+    nbf: nowSec,
+    exp: nowSec + 300,
+    jti: randomUUID(),
+    ...overrides,
+  };
+  for (const k of Object.keys(claims)) if (claims[k] === undefined) delete claims[k];
+  return claims as JWTPayload;
+}
+
+/** Signs `claims` with `key`; the JWT is registered as a secret the harness checks never leaks. */
+export async function signJwt(h: Harness, key: SigningKey, claims: JWTPayload, header: Record<string, unknown> = {}): Promise<string> {
+  const jwt = await new SignJWT(claims).setProtectedHeader({ alg: key.jwk.alg as string, kid: key.jwk.kid, typ: 'JWT', ...header } as never).sign(key.privateKey);
+  h.secrets.add(jwt);
+  return jwt;
+}
+
+/** Registers an issuer with a static key set; returns its id. */
+export async function registerStaticIssuer(h: Harness, adminToken: string, org: string, name: string, url: string, keys: JWK[]): Promise<string> {
+  const res = await call(h, 'POST', `/api/orgs/${org}/oidc/issuers`, { token: adminToken, body: { name, url, jwks: { keys } } });
+  assert.equal(res.statusCode, 200, res.body);
+  return res.json().id as string;
+}
+
+/** Replaces an issuer's policy list; returns the saved AuthPolicy with its warnings. */
+export async function setPolicies(h: Harness, adminToken: string, org: string, issuerId: string, policies: unknown[]): Promise<{ id: string; version: number }> {
+  const policyId = (await call(h, 'GET', `/api/orgs/${org}/auth/policies/oidcissuers/${issuerId}`, { token: adminToken })).json().id as string;
+  const res = await call(h, 'PATCH', `/api/orgs/${org}/auth/policies/${policyId}`, { token: adminToken, body: { policies } });
+  assert.equal(res.statusCode, 200, res.body);
+  return res.json();
+}
+
+/** An exchange with a JSON body, as auth-actions sends it. */
+export function exchangeJson(h: Harness, org: string, subjectToken: string, extra: Record<string, unknown> = {}): Promise<LightMyRequestResponse> {
+  const body = { audience: `urn:pulumi:org:${org}`, grant_type: GRANT, subject_token_type: ID_TOKEN, requested_token_type: ORG_TYPE, subject_token: subjectToken, expiration: 3600, ...extra };
+  return h.app.inject({ method: 'POST', url: '/api/oauth/token', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+}
