@@ -5,6 +5,7 @@ import { LastUsedTracker } from './domain/tokens/last-used.js';
 import { LoginThrottle } from './domain/sessions/login-throttle.js';
 import { issuerKeyLoader, IssuerKeys } from './domain/oidc/issuer-keys.js';
 import type { IssuerFetchOptions } from './domain/oidc/fetch-issuer-document.js';
+import { ExchangeThrottle } from './domain/oidc/exchange-throttle.js';
 import { RegistrationThrottle } from './domain/oidc/registration-throttle.js';
 import { KyselyStore } from './storage/kysely-store.js';
 import { migrate, openDatabase, type OpenDatabase } from './storage/open-database.js';
@@ -46,7 +47,7 @@ export async function openServices(
     },
     lastUsed,
     loginThrottle: new LoginThrottle(clock),
-    oidc: { fetch: fetchOptions, keys: new IssuerKeys(clock, issuerKeyLoader(fetchOptions)), registrations: new RegistrationThrottle(clock) },
+    oidc: { fetch: fetchOptions, keys: new IssuerKeys(clock, issuerKeyLoader(fetchOptions)), registrations: new RegistrationThrottle(clock), exchanges: new ExchangeThrottle(clock) },
   };
   return {
     deps,

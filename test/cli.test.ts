@@ -178,6 +178,11 @@ function suite(kind: DatabaseKind): void {
       assert.deepEqual(added, { organization: 'acme', team: 'platform', login: 'carol', role: 'maintainer', created: true });
     });
 
+    it('admin purge deletes nothing made by people and reports what it deleted', async () => {
+      assert.deepEqual(JSON.parse(await ok(['admin', 'purge', '--json'])), { tokens: 0, jtis: 0 });
+      assert.equal(await ok(['admin', 'purge']), 'deleted 0 expired exchanged token(s) and 0 single-use record(s)\n');
+    });
+
     it('login reads the token from stdin and stores it with mode 0600 in a 0700 directory', async () => {
       const r = await tessera(['login'], { input: `${aliceToken}\n` });
       assert.equal(r.code, 0, r.stderr);
@@ -357,10 +362,10 @@ describe('cli', { concurrency: true }, () => {
       };
       const program = buildProgram();
       assert.ok(visit(program, ['tessera']) >= 16);
-      const expected = ['serve', 'migrate', 'admin', 'login', 'whoami', 'tokens', 'openapi'];
+      const expected = ['serve', 'migrate', 'admin', 'login', 'whoami', 'tokens', 'oidc', 'openapi'];
       assert.deepEqual(program.commands.map((c) => c.name()), expected);
       const admin = program.commands.find((c) => c.name() === 'admin')!;
-      assert.deepEqual(admin.commands.map((c) => c.name()), ['create-user', 'create-org', 'add-member', 'create-team', 'add-team-member']);
+      assert.deepEqual(admin.commands.map((c) => c.name()), ['create-user', 'create-org', 'add-member', 'create-team', 'add-team-member', 'purge']);
       const tokens = program.commands.find((c) => c.name() === 'tokens')!;
       assert.deepEqual(tokens.commands.map((c) => c.name()), ['list', 'create', 'delete']);
     });

@@ -188,6 +188,42 @@ for (const kind of databaseKinds()) {
       });
     });
 
+    describe('refused exchanges per address', () => {
+      it('answers 429 with Retry-After past the limit, without auditing, and lets successes through uncounted', async () => {
+        const limited = await startHarness(kind, { allowLoopbackIssuers: true, exchangeRefusalLimit: { perAddress: 3, windowMs: 60_000 } });
+        try {
+          const owner = await makePerson(limited);
+          const org = await makeOrg(limited, owner.user, ORG);
+          const id = await registerStaticIssuer(limited, owner.token, ORG, 'gha', ISSUER_URL, [key.jwk]);
+          await setPolicies(limited, owner.token, ORG, id, POLICIES);
+          const good = () => signJwt(limited, key, ghClaims(ISSUER_URL, ORG, limited.clock.nowSec()));
+          const bad = () => signJwt(limited, key, ghClaims(ISSUER_URL, ORG, limited.clock.nowSec(), { repository_owner: 'evil' }));
+          for (let i = 0; i < 5; i++) assert.equal((await exchangeJson(limited, ORG, await good())).statusCode, 200);
+          for (let i = 0; i < 3; i++) assert.equal((await exchangeJson(limited, ORG, await bad())).statusCode, 400);
+          const audit = (await limited.deps.store.listAudit(org.id, 1000)).length;
+          const throttled = await exchangeJson(limited, ORG, await good());
+          assert.equal(throttled.statusCode, 429, throttled.body);
+          assert.equal(throttled.headers['retry-after'], '60');
+          assert.equal(throttled.headers['cache-control'], 'no-store');
+          assert.equal(throttled.json().error, 'temporarily_unavailable');
+          assert.equal((await limited.deps.store.listAudit(org.id, 1000)).length, audit, 'a throttled attempt writes nothing');
+          // Another address is not affected.
+          const elsewhere = await limited.app.inject({
+            method: 'POST',
+            url: '/api/oauth/token',
+            remoteAddress: '192.0.2.7',
+            headers: { 'content-type': 'application/json' },
+            payload: JSON.stringify({ audience: `urn:pulumi:org:${ORG}`, grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token_type: 'urn:ietf:params:oauth:token-type:id_token', requested_token_type: 'urn:pulumi:token-type:access_token:organization', subject_token: await good() }),
+          });
+          assert.equal(elsewhere.statusCode, 200, elsewhere.body);
+          limited.clock.advance(61_000);
+          assert.equal((await exchangeJson(limited, ORG, await good())).statusCode, 200);
+        } finally {
+          await limited.close();
+        }
+      });
+    });
+
     describe('retention of exchanged tokens', () => {
       it('deletes exchanged tokens expired longer than the retention, keeps their audit events and every other token', async () => {
         const fresh = await startHarness(kind, { allowLoopbackIssuers: true, oidcTokenRetentionSeconds: 86400 });

@@ -87,7 +87,14 @@ describe('configuration', () => {
       sessionIdleTimeoutSeconds: 30 * 60,
       sessionMaxAgeSeconds: 12 * 3600,
       allowLoopbackIssuers: false,
+      oidcTokenRetentionSeconds: 30 * 86400,
     });
+  });
+
+  it('TESSERA_OIDC_TOKEN_RETENTION takes a duration, or 0 to keep exchanged tokens', () => {
+    assert.equal(loadConfig({ TESSERA_OIDC_TOKEN_RETENTION: '7d' }).oidcTokenRetentionSeconds, 7 * 86400);
+    assert.equal(loadConfig({ TESSERA_OIDC_TOKEN_RETENTION: '0' }).oidcTokenRetentionSeconds, 0);
+    assert.throws(() => loadConfig({ TESSERA_OIDC_TOKEN_RETENTION: 'forever' }), /TESSERA_OIDC_TOKEN_RETENTION/);
   });
 
   it('TESSERA_ALLOW_LOOPBACK_ISSUERS is off by default and takes 0, 1, true or false', () => {

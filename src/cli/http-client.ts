@@ -82,6 +82,10 @@ export class TesseraClient {
     return this.request<T>('POST', path, undefined, body);
   }
 
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PATCH', path, undefined, body);
+  }
+
   async delete(path: string): Promise<void> {
     await this.request<unknown>('DELETE', path, undefined, undefined);
   }

@@ -3,6 +3,7 @@ import { VERSION } from '../version.js';
 import { registerAdmin } from './admin-commands.js';
 import { registerLogin } from './login-command.js';
 import { registerMigrate } from './migrate-command.js';
+import { registerOidc } from './oidc-command.js';
 import { registerOpenapi } from './openapi-command.js';
 import { registerServe } from './serve-command.js';
 import { registerTokens } from './tokens-command.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerLogin(program);
   registerWhoami(program);
   registerTokens(program);
+  registerOidc(program);
   registerOpenapi(program);
   return program;
 }

@@ -1,3 +1,4 @@
+import type { ExchangeThrottle } from './oidc/exchange-throttle.js';
 import type { Clock } from './clock.js';
 import type { Store } from './store.js';
 import type { LoginThrottle } from './sessions/login-throttle.js';
@@ -27,6 +28,8 @@ export interface OidcDeps {
   fetch: IssuerFetchOptions;
   keys: IssuerKeys;
   registrations: RegistrationThrottle;
+  /** Refused token exchanges per source address. */
+  exchanges: ExchangeThrottle;
 }
 
 /** Everything a domain operation may use; built once in main.ts and passed as an argument. */

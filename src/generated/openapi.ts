@@ -3081,7 +3081,49 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @description the minted access token */
+                            access_token: string;
+                            /** @description urn:pulumi:token-type:access_token:organization, team or personal */
+                            issued_token_type: string;
+                            /** @enum {string} */
+                            token_type: "token";
+                            /** @description seconds the token lives */
+                            expires_in: number;
+                            scope: string;
+                        };
+                    };
+                };
+                /** @description the OAuth error shape (RFC 6749 section 5.2) */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description invalid_request, unsupported_grant_type, invalid_target, invalid_scope, temporarily_unavailable or server_error */
+                            error: string;
+                            /** @description which check failed; never echoes the request */
+                            error_description: string;
+                            request_id: string;
+                        };
+                    };
+                };
+                /** @description the OAuth error shape (RFC 6749 section 5.2) */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description invalid_request, unsupported_grant_type, invalid_target, invalid_scope, temporarily_unavailable or server_error */
+                            error: string;
+                            /** @description which check failed; never echoes the request */
+                            error_description: string;
+                            request_id: string;
+                        };
+                    };
                 };
             };
         };

@@ -17,6 +17,7 @@ import { createUser } from '../../src/domain/users/create-user.js';
 import { buildApp, type AppOptions } from '../../src/http/app.js';
 import type { Resolver } from '../../src/domain/oidc/fetch-issuer-document.js';
 import { openServices, type Services } from '../../src/services.js';
+import { ExchangeThrottle } from '../../src/domain/oidc/exchange-throttle.js';
 import { VERSION } from '../../src/version.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 
@@ -72,6 +73,8 @@ export async function startHarness(
     sessionMaxAgeSeconds?: number;
     /** TESSERA_ALLOW_LOOPBACK_ISSUERS: issuers on http://127.0.0.1 and localhost may be registered. */
     allowLoopbackIssuers?: boolean;
+    /** Refused token exchanges per address per window; suites that refuse many lift it (default 10,000 a minute). */
+    exchangeRefusalLimit?: { perAddress: number; windowMs: number };
     /** TESSERA_OIDC_TOKEN_RETENTION in seconds (default 30 days). */
     oidcTokenRetentionSeconds?: number;
     /** Outbound fetch seams: a resolver for issuer host names, an extra trusted CA (PEM). */
@@ -93,6 +96,8 @@ export async function startHarness(
     clock,
     options.issuerFetch ?? {},
   );
+  // The catalog suites send hundreds of refused exchanges from one address on a frozen clock.
+  services.deps.oidc.exchanges = new ExchangeThrottle(clock, options.exchangeRefusalLimit ?? { perAddress: 10_000, windowMs: 60_000 });
   const logs = new LogCapture();
   const app = await buildApp(services.deps, { logger: pino({ level: 'debug' }, logs), version: VERSION, ...(options.timeouts ? { timeouts: options.timeouts } : {}) });
   await app.ready();

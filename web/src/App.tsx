@@ -1,5 +1,6 @@
 import { AppShell, Burger, Button, Center, Group, Loader, Menu, NavLink, ScrollArea, Text, Title, UnstyledButton } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
+import { lazy, Suspense } from 'react';
 import { Link, Navigate, Route, Routes, useLocation, useNavigate, useParams } from 'react-router';
 import { AccountPage } from './pages/Account';
 import { AuditPage } from './pages/Audit';
@@ -13,6 +14,9 @@ import { TeamPage } from './pages/Team';
 import { TeamsPage } from './pages/Teams';
 import { UsersPage } from './pages/Users';
 import { useSession, useUser } from './session';
+
+// Loaded on first visit: the OIDC pages are for admins and would grow the initial script.
+const OidcSection = lazy(() => import('./oidc/OidcSection'));
 
 export function App() {
   const { status } = useSession();
@@ -114,6 +118,7 @@ function Shell() {
               {link(`/orgs/${encodeURIComponent(org)}/members`, 'Members')}
               {isAdmin && link(`/orgs/${encodeURIComponent(org)}/audit`, 'Audit log')}
               {isAdmin && link(`/orgs/${encodeURIComponent(org)}/expirations`, 'Expirations')}
+              {isAdmin && link(`/orgs/${encodeURIComponent(org)}/oidc`, 'OIDC issuers')}
             </>
           )}
           <Text size="xs" fw={700} c="dimmed" mt="md" mb={4} px="sm">
@@ -150,6 +155,14 @@ function Shell() {
             <Route path="members" element={<MembersPage />} />
             <Route path="audit" element={<AuditPage />} />
             <Route path="expirations" element={<ExpirationsPage />} />
+            <Route
+              path="oidc/*"
+              element={
+                <Suspense fallback={<Center py="xl"><Loader aria-label="Loading" /></Center>}>
+                  <OidcSection />
+                </Suspense>
+              }
+            />
           </Route>
           <Route path="/account" element={<AccountPage />} />
           <Route path="/admin/users" element={<UsersPage />} />

@@ -27,6 +27,21 @@ export type MemberList = GetReply<'/api/orgs/{org}/members'>;
 export type TeamList = GetReply<'/api/orgs/{org}/teams'>;
 export type SiteUserList = GetReply<'/api/users'>;
 
+export type OidcIssuer = Schemas['OidcIssuer'];
+export type OidcIssuerList = GetReply<'/api/orgs/{org}/oidc/issuers'>;
+export type AuthPolicy = Schemas['AuthPolicy'];
+export type AuthPolicyDefinition = Schemas['AuthPolicyDefinition'];
+/** The JSON body of a PATCH's 200 reply. */
+type PatchReply<P extends keyof ApiPaths> = ApiPaths[P]['patch'] extends { responses: { 200: { content: { 'application/json': infer R } } } } ? R : never;
+/** A saved policy list, with the server's advice on policies that admit more than meant. */
+export type SavedAuthPolicy = PatchReply<'/api/orgs/{org}/auth/policies/{policyId}'>;
+export type PolicyWarning = Schemas['PolicyWarning'];
+export type PolicyTestResult = Schemas['PolicyTestResult'];
+export type PolicyTraceEntry = Schemas['PolicyTraceEntry'];
+export type ExaminedClaim = Schemas['ExaminedClaim'];
+export type OidcExchange = Schemas['OidcExchange'];
+export type OidcExchangeList = GetReply<'/api/orgs/{org}/oidc/exchanges'>;
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -62,13 +77,20 @@ export const paths = {
   auditLogs: (org: string) => `/api/orgs/${enc(org)}/auditlogs`,
   auditExport: (org: string, format: 'csv' | 'json') => `/api/orgs/${enc(org)}/auditlogs/export?format=${format}`,
   expirations: (org: string, within: number) => `/api/orgs/${enc(org)}/tokens/expirations?within=${within}`,
+  oidcIssuers: (org: string) => `/api/orgs/${enc(org)}/oidc/issuers`,
+  oidcIssuer: (org: string, id: string) => `/api/orgs/${enc(org)}/oidc/issuers/${enc(id)}`,
+  regenerateThumbprints: (org: string, id: string) => `/api/orgs/${enc(org)}/oidc/issuers/${enc(id)}/regenerate-thumbprints`,
+  issuerPolicy: (org: string, issuerId: string) => `/api/orgs/${enc(org)}/auth/policies/oidcissuers/${enc(issuerId)}`,
+  authPolicy: (org: string, policyId: string) => `/api/orgs/${enc(org)}/auth/policies/${enc(policyId)}`,
+  policyTest: (org: string, issuerId: string) => `/api/orgs/${enc(org)}/oidc/issuers/${enc(issuerId)}/policies/test`,
+  oidcExchanges: (org: string) => `/api/orgs/${enc(org)}/oidc/exchanges`,
 };
 
 /**
  * One API call. Every request says it comes from the console; state-changing ones carry the
  * session's CSRF token. A 401 outside the session endpoints means the session ended.
  */
-export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { 'X-Tessera-Client': 'console', Accept: 'application/json' };
   if (method !== 'GET') headers['X-CSRF-Token'] = csrfToken;
   if (body !== undefined) headers['Content-Type'] = 'application/json';

@@ -50,6 +50,17 @@ interface Attempt {
 
 /** Runs a token exchange for already-read body parameters. Never throws for a bad request. */
 export async function exchangeToken(deps: Deps, ctx: RequestContext, params: ParamsResult): Promise<ExchangeResult> {
+  const throttle = deps.oidc.exchanges;
+  const wait = throttle.retryAfterSeconds(ctx.sourceIp);
+  if (wait > 0) {
+    return { ok: false, status: 429, retryAfter: wait, error: 'temporarily_unavailable', reason: 'too_many_refusals', description: 'too many refused exchanges from this address; retry later' };
+  }
+  const result = await attemptExchange(deps, ctx, params);
+  if (!result.ok && result.status === 400) throttle.recordRefusal(ctx.sourceIp);
+  return result;
+}
+
+async function attemptExchange(deps: Deps, ctx: RequestContext, params: ParamsResult): Promise<ExchangeResult> {
   if (!params.ok) return { ok: false, status: 400, error: params.error, reason: params.reason, description: params.description };
   const parsed = parseExchangeRequest(params.params);
   if (!parsed.ok) return { ok: false, status: 400, error: parsed.error, reason: parsed.reason, description: parsed.description };

@@ -83,7 +83,7 @@ function exchangeFromEvent(event: AuditEvent): OidcExchange {
     scope: text('scope') ?? '',
     ...(allowed
       ? {
-          description: `exchanged for a ${text('requestedTokenType') ?? ''} token`,
+          description: exchangedDescription(text('requestedTokenType')),
           ...(event.targetId ? { tokenId: event.targetId } : {}),
           ...(typeof d.expiresIn === 'number' ? { expiresIn: d.expiresIn } : {}),
         }
@@ -97,4 +97,8 @@ function exchangeFromEvent(event: AuditEvent): OidcExchange {
     claims: Array.isArray(d.claims) ? (d.claims as ExaminedClaim[]) : [],
     trace: Array.isArray(d.trace) ? (d.trace as PolicyTraceEntry[]) : [],
   };
+}
+
+function exchangedDescription(type: string | null): string {
+  return type === 'organization' ? 'exchanged for an organization token' : `exchanged for a ${type ?? ''} token`;
 }

@@ -24,7 +24,9 @@ export type OAuthError = 'invalid_request' | 'unsupported_grant_type' | 'invalid
 
 export interface ExchangeRefusal {
   ok: false;
-  status: 400 | 503;
+  status: 400 | 429 | 503;
+  /** Seconds, for 429 and 503. */
+  retryAfter?: number;
   error: OAuthError;
   /** Stable code of the failed check, for the audit log and tests. */
   reason: string;

@@ -1,5 +1,6 @@
 import { isIPv6 } from 'node:net';
 import type { Clock } from '../clock.js';
+import { FailureWindow } from '../failure-window.js';
 
 export interface ThrottleLimits {
   /** Failed attempts allowed per account within the window. */
@@ -12,9 +13,6 @@ export interface ThrottleLimits {
 /** ASVS 6.3.1 / OWASP Authentication cheat sheet: a few tries per account, more per address. */
 export const DEFAULT_THROTTLE_LIMITS: ThrottleLimits = { perAccount: 5, perAddress: 20, windowMs: 15 * 60_000 };
 
-/** Beyond this many tracked keys the oldest are forgotten, so a spray of addresses cannot exhaust memory. */
-const MAX_KEYS = 100_000;
-
 /**
  * Counts failed sign-ins (and failed current-password checks) per account and per source address,
  * in a sliding window. The counters live in this process's memory: each node counts on its own,
@@ -23,27 +21,28 @@ const MAX_KEYS = 100_000;
  * database write off the sign-in path of an attacker who is being refused.
  */
 export class LoginThrottle {
-  /** Key → instants (ms) of the most recent failures, oldest first, at most `limit` of them. */
-  private readonly failures = new Map<string, number[]>();
+  private readonly failures: FailureWindow;
 
   constructor(
     private readonly clock: Clock,
     private readonly limits: ThrottleLimits = DEFAULT_THROTTLE_LIMITS,
-  ) {}
+  ) {
+    this.failures = new FailureWindow(limits.windowMs);
+  }
 
   /** Seconds until another attempt for this account from this address is allowed; 0 when it is now. */
   retryAfterSeconds(account: string, address: string | null): number {
     const now = this.clock.now();
-    let waitMs = this.waitMs(accountKey(account), this.limits.perAccount, now);
-    if (address !== null) waitMs = Math.max(waitMs, this.waitMs(addressKey(address), this.limits.perAddress, now));
+    let waitMs = this.failures.waitMs(accountKey(account), this.limits.perAccount, now);
+    if (address !== null) waitMs = Math.max(waitMs, this.failures.waitMs(addressKey(address), this.limits.perAddress, now));
     return Math.ceil(waitMs / 1000);
   }
 
   /** Records a failed attempt against the account and the address. */
   recordFailure(account: string, address: string | null): void {
     const now = this.clock.now();
-    this.push(accountKey(account), this.limits.perAccount, now);
-    if (address !== null) this.push(addressKey(address), this.limits.perAddress, now);
+    this.failures.record(accountKey(account), this.limits.perAccount, now);
+    if (address !== null) this.failures.record(addressKey(address), this.limits.perAddress, now);
   }
 
   /**
@@ -51,34 +50,7 @@ export class LoginThrottle {
    * otherwise an attacker with one account of their own could reset their address's count.
    */
   recordSuccess(account: string): void {
-    this.failures.delete(accountKey(account));
-  }
-
-  private waitMs(key: string, limit: number, now: number): number {
-    const list = this.failures.get(key);
-    if (!list || list.length < limit) return 0;
-    // `limit` failures inside the window: the next attempt waits until the oldest leaves it.
-    return Math.max(0, list[0]! + this.limits.windowMs - now);
-  }
-
-  private push(key: string, limit: number, now: number): void {
-    const list = (this.failures.get(key) ?? []).filter((t) => t > now - this.limits.windowMs);
-    list.push(now);
-    if (list.length > limit) list.splice(0, list.length - limit);
-    // Re-insert so the Map's iteration order is least recently failed first.
-    this.failures.delete(key);
-    this.failures.set(key, list);
-    if (this.failures.size > MAX_KEYS) this.prune(now);
-  }
-
-  private prune(now: number): void {
-    for (const [key, list] of this.failures) {
-      if (list[list.length - 1]! <= now - this.limits.windowMs) this.failures.delete(key);
-    }
-    for (const key of this.failures.keys()) {
-      if (this.failures.size <= MAX_KEYS) break;
-      this.failures.delete(key);
-    }
+    this.failures.forget(accountKey(account));
   }
 }
 

@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import type { Deps } from '../../domain/deps.js';
 import { DomainError } from '../../domain/errors.js';
@@ -10,11 +11,20 @@ import { requestContext } from '../context.js';
 const TOKEN_BODY_LIMIT = 64 * 1024;
 
 const FORM = 'application/x-www-form-urlencoded';
+
+const OAuthErrorBody = Type.Object(
+  {
+    error: Type.String({ description: 'invalid_request, unsupported_grant_type, invalid_target, invalid_scope, temporarily_unavailable or server_error' }),
+    error_description: Type.String({ description: 'which check failed; never echoes the request' }),
+    request_id: Type.String(),
+  },
+  { description: 'the OAuth error shape (RFC 6749 section 5.2)' },
+);
 const JSON_TYPE = 'application/json';
 
 /** Sends the OAuth error shape of API.md section 1 (RFC 6749 §5.2), never cached. */
-function sendOAuthError(reply: FastifyReply, status: number, error: string, description: string): FastifyReply {
-  if (status === 503) reply.header('retry-after', '5');
+function sendOAuthError(reply: FastifyReply, status: number, error: string, description: string, retryAfter = 5): FastifyReply {
+  if (status === 503 || status === 429) reply.header('retry-after', String(retryAfter));
   return reply
     .code(status)
     .header('cache-control', 'no-store')
@@ -87,6 +97,20 @@ export async function oauthTokenRoutes(app: FastifyInstance, opts: { deps: Deps 
           'grant_type, audience, subject_token, subject_token_type, requested_token_type, scope and expiration (API.md section 7). ' +
           'Errors use the OAuth shape {error, error_description, request_id}.',
         security: [],
+        response: {
+          200: Type.Object(
+            {
+              access_token: Type.String({ description: 'the minted access token' }),
+              issued_token_type: Type.String({ description: 'urn:pulumi:token-type:access_token:organization, team or personal' }),
+              token_type: Type.Literal('token'),
+              expires_in: Type.Integer({ description: 'seconds the token lives' }),
+              scope: Type.String(),
+            },
+            { $id: 'TokenExchangeResponse', title: 'TokenExchangeResponse' },
+          ),
+          '4xx': OAuthErrorBody,
+          '5xx': OAuthErrorBody,
+        },
       },
     },
     async (request, reply) => {
@@ -99,7 +123,7 @@ export async function oauthTokenRoutes(app: FastifyInstance, opts: { deps: Deps 
       const result = await exchangeToken(deps, requestContext(request), params);
       if (!result.ok) {
         request.log.info({ reason: result.reason, status: result.status }, 'token exchange refused');
-        return sendOAuthError(reply, result.status, result.error, result.description);
+        return sendOAuthError(reply, result.status, result.error, result.description, result.retryAfter);
       }
       return reply.code(200).header('cache-control', 'no-store').header('pragma', 'no-cache').type('application/json; charset=utf-8').send(result.body);
     },
