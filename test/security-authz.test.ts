@@ -371,6 +371,7 @@ for (const kind of databaseKinds()) {
         if (path === '/api/orgs/:org/oidc/issuers') return { name: uniqueName('z05'), url: 'https://93.184.216.34/other' };
         if (path === '/api/orgs/:org/oidc/issuers/:issuerId') return { name: 'renamed' };
         if (path === '/api/orgs/:org/auth/policies/:policyId') return { policies: [{ decision: 'allow', tokenType: 'organization', authorizedPermissions: ['admin'], rules: { sub: '*' } }] };
+        if (path === '/api/orgs/:org/oidc/issuers/:issuerId/policies/test') return { requestedTokenType: 'organization', claims: { sub: 'x' } };
         if (path === '/api/user/password') return { currentPassword: 'not-the-password', newPassword: 'a-new-password' };
         if (path === '/api/users') return { login: uniqueName('z05'), email: 'z05@example.com', siteAdmin: true };
         if (path === '/api/users/:login/password') return { password: 'a-new-password' };

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { constants as cryptoConstants, KeyObject, randomUUID, sign as rawSign } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
 import type { LightMyRequestResponse } from 'fastify';
 import { call, type Harness } from './harness.js';
@@ -74,4 +74,44 @@ export async function setPolicies(h: Harness, adminToken: string, org: string, i
 export function exchangeJson(h: Harness, org: string, subjectToken: string, extra: Record<string, unknown> = {}): Promise<LightMyRequestResponse> {
   const body = { audience: `urn:pulumi:org:${org}`, grant_type: GRANT, subject_token_type: ID_TOKEN, requested_token_type: ORG_TYPE, subject_token: subjectToken, expiration: 3600, ...extra };
   return h.app.inject({ method: 'POST', url: '/api/oauth/token', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+}
+
+/**
+ * base64url of one JWS segment: a Buffer as its bytes, a string as its UTF-8 text (so hand-written
+ * JSON with duplicate keys stays as written), anything else as its JSON.
+ */
+export function b64url(value: unknown): string {
+  if (Buffer.isBuffer(value)) return value.toString('base64url');
+  return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+}
+
+/**
+ * A compact JWS signed by hand over exactly the given segments (node:crypto, no jose checks), for
+ * headers and payloads jose refuses to produce. `header` and `payload` are encoded with b64url;
+ * the algorithm is `alg` (default: the key's). Registered as a harness secret.
+ */
+export function signCompact(h: Harness, key: SigningKey | CryptoKey | KeyObject, header: unknown, payload: unknown, alg?: string): string {
+  const privateKey = key instanceof KeyObject ? key : KeyObject.from('privateKey' in key ? key.privateKey : key);
+  const input = `${b64url(header)}.${b64url(payload)}`;
+  const name = alg ?? (('jwk' in key ? key.jwk.alg : undefined) as string | undefined) ?? 'ES256';
+  const hash = `sha${name.slice(2) === 'DSA' ? '256' : name.slice(2)}`;
+  let sig: Buffer;
+  if (name === 'EdDSA') sig = rawSign(null, Buffer.from(input), privateKey);
+  else if (name.startsWith('ES')) sig = rawSign(hash, Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
+  else if (name.startsWith('PS')) sig = rawSign(hash, Buffer.from(input), { key: privateKey, padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: Number(name.slice(2)) / 8 });
+  else sig = rawSign(hash, Buffer.from(input), privateKey);
+  const jwt = `${input}.${sig.toString('base64url')}`;
+  h.secrets.add(jwt);
+  return jwt;
+}
+
+/** An exchange with a form body, as the Pulumi CLI sends it; pairs keep repeats and order. */
+export function exchangeForm(h: Harness, pairs: ReadonlyArray<readonly [string, string]> | string, contentType = 'application/x-www-form-urlencoded'): Promise<LightMyRequestResponse> {
+  const payload = typeof pairs === 'string' ? pairs : new URLSearchParams(pairs as [string, string][]).toString();
+  return h.app.inject({ method: 'POST', url: '/api/oauth/token', headers: { 'content-type': contentType }, payload });
+}
+
+/** The policy dry run: `POST /api/orgs/{org}/oidc/issuers/{issuerId}/policies/test`. */
+export function testPoliciesCall(h: Harness, adminToken: string, org: string, issuerId: string, body: Record<string, unknown>): Promise<LightMyRequestResponse> {
+  return call(h, 'POST', `/api/orgs/${org}/oidc/issuers/${issuerId}/policies/test`, { token: adminToken, body });
 }

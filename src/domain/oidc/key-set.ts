@@ -3,7 +3,8 @@ import { importJWK, type JWK } from 'jose';
 /**
  * Turning a JWK Set into the keys that may verify ID token signatures (catalog K03): symmetric
  * (`oct`) keys, encryption keys (`use: enc`, or `key_ops` without `verify`), keys for algorithms
- * outside the asymmetric allow-list and keys that do not import are left out. A set with no usable
+ * outside the asymmetric allow-list, RSA keys under 2048 bits or with an exponent of 1, and keys
+ * that do not import (an EC point off its curve, for one: J21) are left out. A set with no usable
  * key is an error, so a broken or empty answer is never taken for the issuer's keys (K02).
  */
 
@@ -18,6 +19,21 @@ export interface VerificationKey {
 
 /** Most keys taken from one set; issuers publish a handful. */
 const MAX_KEYS = 50;
+/** Smallest RSA modulus accepted (RFC 7518 §3.3; jose's own floor). */
+export const MIN_RSA_BITS = 2048;
+
+function rsaBits(key: CryptoKey): number {
+  const { modulusLength } = key.algorithm as { modulusLength?: unknown };
+  return typeof modulusLength === 'number' ? modulusLength : 0;
+}
+
+/** An RSA public exponent that is odd and at least 3: with e = 1 any "signature" equal to its own padded digest verifies. */
+function usableExponent(e: unknown): boolean {
+  if (typeof e !== 'string' || e === '') return false;
+  const bytes = Buffer.from(e, 'base64url');
+  const value = BigInt(`0x${bytes.toString('hex') || '0'}`);
+  return value >= 3n && value % 2n === 1n;
+}
 
 /** The algorithm a key without `alg` is used with, from its type and curve. */
 function defaultAlgorithm(jwk: JWK): string | undefined {
@@ -44,6 +60,10 @@ export async function importKeySet(set: unknown): Promise<VerificationKey[]> {
     if (alg === undefined || !(ALLOWED_ALGORITHMS as readonly string[]).includes(alg)) continue;
     try {
       const key = await importJWK({ ...jwk, ext: true }, alg);
+      // RSA under 2048 bits is too weak to trust (catalog J21; jose refuses to verify with it, and
+      // would throw a TypeError at exchange time rather than a verification failure), and an
+      // exponent of 1 (or an even one) makes forging trivial (RFC 8725 §3.4): such keys are ignored.
+      if (jwk.kty === 'RSA' && (key instanceof Uint8Array || rsaBits(key) < MIN_RSA_BITS || !usableExponent(jwk.e))) continue;
       usable.push({ kid: typeof jwk.kid === 'string' ? jwk.kid : undefined, alg, key });
     } catch {
       // A key that does not import is skipped, like an unknown key type.
