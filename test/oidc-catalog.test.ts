@@ -458,10 +458,9 @@ for (const kind of databaseKinds()) {
         { decision: 'allow', tokenType: 'personal', userLogin: alice.user.login, authorizedPermissions: [], rules: { sub: SUB } },
       ]);
       await expectRefused(() => exchange(jwt, { requested_token_type: TEAM_TYPE, scope: 'team:ghost' }), 'invalid_scope', { secret: jwt, reason: 'team_not_found' });
-      // A team or user no policy names is "denied by policy" (docs/decisions.md: invalid_request
-      // with the evaluator's reason), not invalid_scope.
-      await expectRefused(() => exchange(jwt, { requested_token_type: TEAM_TYPE, scope: 'team:ops' }), 'invalid_request', { secret: jwt, reason: 'no_applicable_policy' });
-      await expectRefused(() => exchange(jwt, { requested_token_type: PERSONAL_TYPE, scope: `user:${admin.user.login}` }), 'invalid_request', { secret: jwt, reason: 'no_applicable_policy' });
+      // A team or user no policy names is beyond the policies' scopes: invalid_scope.
+      await expectRefused(() => exchange(jwt, { requested_token_type: TEAM_TYPE, scope: 'team:ops' }), 'invalid_scope', { secret: jwt, reason: 'no_applicable_policy' });
+      await expectRefused(() => exchange(jwt, { requested_token_type: PERSONAL_TYPE, scope: `user:${admin.user.login}` }), 'invalid_scope', { secret: jwt, reason: 'no_applicable_policy' });
       // A scope that does not fit the token type is refused with the parameters (no event).
       for (const [type, scope] of [[ORG_TYPE, 'team:platform'], [ORG_TYPE, 'admin write'], [TEAM_TYPE, 'admin'], [PERSONAL_TYPE, 'team:platform']]) {
         await expectRefused(() => exchange(jwt, { requested_token_type: type, scope }), 'invalid_scope', { secret: jwt, audited: false });
@@ -532,7 +531,7 @@ for (const kind of databaseKinds()) {
         { send: () => exchange(good, { subject_token_type: marker }), status: 400, error: 'invalid_request', audited: false, secret: good },
         { send: () => exchange(good, { requested_token_type: marker }), status: 400, error: 'invalid_request', audited: false, secret: good },
         { send: () => exchange(good, { scope: marker }), status: 400, error: 'invalid_scope', audited: false, secret: good },
-        { send: () => exchange(good, { requested_token_type: TEAM_TYPE, scope: `team:${marker}` }), status: 400, error: 'invalid_request', audited: true, secret: good },
+        { send: () => exchange(good, { requested_token_type: TEAM_TYPE, scope: `team:${marker}` }), status: 400, error: 'invalid_scope', audited: true, secret: good },
         { send: () => exchange(good, { expiration: marker }), status: 400, error: 'invalid_request', audited: false, secret: good },
         { send: () => exchange(good, { actor_token: marker }), status: 400, error: 'invalid_request', audited: false, secret: good },
         { send: () => exchange(`${marker}.${marker}.${marker}`), status: 400, error: 'invalid_request', audited: true, secret: good },
@@ -618,7 +617,7 @@ for (const kind of databaseKinds()) {
     it('P01: an allow policy without rules is refused; one on iss and aud only is saved with a sub_unconstrained warning', async () => {
       // A fresh issuer has no policies: every exchange is refused.
       const jwt = await polJwt();
-      await expectRefused(() => exchange(jwt), 'invalid_request', { secret: jwt, reason: 'no_applicable_policy' });
+      await expectRefused(() => exchange(jwt), 'invalid_scope', { secret: jwt, reason: 'no_applicable_policy' });
       assert.equal((await dryRun({ subjectToken: jwt })).reason, 'no_applicable_policy');
 
       const message = await refusePolicies({ policies: [allowOrg({})] }, 'policy_invalid');

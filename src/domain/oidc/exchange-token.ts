@@ -110,7 +110,8 @@ async function exchange(deps: Deps, ctx: RequestContext, request: ExchangeReques
   if (evaluation.decision === 'deny') {
     const code = evaluation.code ?? 'no_allow_policy_matched';
     if (code === 'admin_not_authorized') refuse('policy', code, 'the admin scope needs a matching allow policy that authorizes admin', 'invalid_scope');
-    refuse('policy', code, evaluation.reason);
+    // No policy is written for the requested type, team or user: the scope is beyond the policies' (T07).
+    refuse('policy', code, evaluation.reason, code === 'no_applicable_policy' ? 'invalid_scope' : 'invalid_request');
   }
 
   const { teamId, userId } = await scopeOwner(deps, org, request.scope);
