@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -8,17 +7,11 @@ import { after, before, describe, it } from 'node:test';
 import type { OAuth2Server } from 'oauth2-mock-server';
 import { createTestDatabase, databaseKinds, type DatabaseKind, type TestDatabase } from './support/databases.js';
 import { startLocalServer, startMockIssuer, type LocalServer } from './support/issuers.js';
-import { BIN, startServer, type ServerProcess } from './support/server-process.js';
+import { runCli, type CliResult, startServer, type ServerProcess } from './support/server-process.js';
 
 // End to end: bin/tessera's OIDC commands as child processes against a real `tessera serve`
 // process (loopback issuers allowed), with oauth2-mock-server signing GitHub-Actions-like ID
 // tokens and a small http server playing GitHub's ID token endpoint.
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 const ORG = 'acme';
 const AUD = `urn:pulumi:org:${ORG}`;
@@ -34,20 +27,6 @@ const POLICIES = [
   { decision: 'allow', tokenType: 'personal', userLogin: 'bob', authorizedPermissions: [], rules: { sub: SUB, environment: 'prod' } },
   { decision: 'deny', tokenType: 'organization', authorizedPermissions: [], rules: { ref: 'refs/heads/evil' } },
 ];
-
-/** Runs bin/tessera with `env` as the whole environment (plus PATH), feeding `input` on stdin. */
-function runCli(env: Record<string, string>, args: string[], input = ''): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
 
 async function whoIs(url: string, token: string): Promise<{ status: number; githubLogin?: string; token?: { type: string; expires: number } }> {
   const res = await fetch(`${url}/api/user`, { headers: { authorization: `token ${token}` } });
@@ -80,7 +59,7 @@ function suite(kind: DatabaseKind): void {
     const configDir = (name: string): Record<string, string> => ({ XDG_CONFIG_HOME: path.join(home, name) });
 
     /** Runs the CLI; no ID token may reach stdout or stderr, and no access token stderr. */
-    async function tessera(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<Result> {
+    async function tessera(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
       const r = await runCli({ ...baseEnv(), ...(opts.env ?? {}) }, args, opts.input);
       for (const jwt of jwts) {
         for (const part of jwt.split('.')) {
@@ -97,7 +76,7 @@ function suite(kind: DatabaseKind): void {
       return r.stdout;
     }
 
-    async function fails(code: number, args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<Result> {
+    async function fails(code: number, args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
       const r = await tessera(args, opts);
       assert.equal(r.code, code, `tessera ${args.join(' ')} exited ${r.code}, expected ${code}:\n${r.stderr}`);
       return r;

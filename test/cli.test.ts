@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,34 +7,14 @@ import type { Command } from 'commander';
 import { verifyPassword } from '../src/domain/users/password.js';
 import { openServices } from '../src/services.js';
 import { createTestDatabase, databaseKinds, type DatabaseKind, type TestDatabase } from './support/databases.js';
-import { BIN, freePort, startServer, type ServerProcess } from './support/server-process.js';
+import { runCli, type CliResult, freePort, startServer, type ServerProcess } from './support/server-process.js';
 
 // End to end: bin/tessera as a child process against a real `tessera serve` process, one server
 // per database kind; the kinds run side by side, the steps within one kind in order.
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 const TOKEN = /^tsr[pto]_[A-Za-z0-9]{38}$/;
 const REQUEST_ID = '[0-9a-f-]{36}';
 const DAY = 86400;
-
-/** Runs bin/tessera with `env` as the whole environment (plus PATH), feeding `input` on stdin. */
-function runCli(env: Record<string, string>, args: string[], input = ''): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
 
 function isoDaysAhead(days: number): string {
   return new Date(Date.now() + days * DAY * 1000).toISOString().slice(0, 10);
@@ -83,7 +62,7 @@ function suite(kind: DatabaseKind): void {
     });
 
     /** Runs the CLI and checks that no token value the suite knows reached stderr. */
-    async function tessera(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<Result> {
+    async function tessera(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
       const r = await runCli({ ...baseEnv(), ...(opts.env ?? {}) }, args, opts.input);
       for (const s of secrets) assert.ok(!r.stderr.includes(s), `a token value reached stderr of tessera ${args.join(' ')}`);
       return r;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHmac, KeyObject, randomUUID, sign as rawSign } from 'node:crypto';
+import { createHmac, KeyObject, sign as rawSign } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, exportSPKI, generateKeyPair, importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
 import type { LightMyRequestResponse } from 'fastify';
@@ -8,6 +8,7 @@ import type { Resolver } from '../src/domain/oidc/fetch-issuer-document.js';
 import { databaseKinds } from './support/databases.js';
 import { addMember, call, makeOrg, makePerson, makeTeam, startHarness, type Harness } from './support/harness.js';
 import { countSockets, startMockIssuer } from './support/issuers.js';
+import { ghClaims as fixtureClaims } from './support/oidc-fixture.js';
 
 const resolver: Resolver = async (host) => {
   if (host === 'localhost') return [{ address: '127.0.0.1', family: 4 }];
@@ -89,28 +90,7 @@ for (const kind of databaseKinds()) {
     }
 
     /** GitHub Actions' claim set, valid now. */
-    function ghClaims(overrides: Record<string, unknown> = {}): JWTPayload {
-      const t = now();
-      const claims: Record<string, unknown> = {
-        iss: issuerUrl,
-        sub: SUB,
-        aud: AUD,
-        repository: 'acme/app',
-        repository_owner: 'acme',
-        repository_id: '123456',
-        repository_owner_id: '654321',
-        ref: 'refs/heads/main',
-        environment: 'prod',
-        job_workflow_ref: 'acme/app/.github/workflows/deploy.yml@refs/heads/main',
-        iat: t,
-        nbf: t,
-        exp: t + 300,
-        jti: randomUUID(),
-        ...overrides,
-      };
-      for (const k of Object.keys(claims)) if (claims[k] === undefined) delete claims[k];
-      return claims as JWTPayload;
-    }
+    const ghClaims = (overrides: Record<string, unknown> = {}): JWTPayload => fixtureClaims(issuerUrl, ORG, now(), overrides);
 
     async function sign(claims: JWTPayload, opts: { key?: Key; alg?: string; header?: Record<string, unknown> } = {}): Promise<string> {
       const key = opts.key ?? mockKey;

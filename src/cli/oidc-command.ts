@@ -5,19 +5,12 @@ import { loginUrl } from './credentials.js';
 import { printJson } from './format.js';
 import { warnIfPlaintext } from './login-command.js';
 import { formatSeconds } from './oidc-client.js';
-import { addExchangeOptions, EXCHANGE_DEFAULTS_HELP, exchangeToken, resolveExchange, type ExchangeRequest } from './oidc-exchange.js';
+import { addExchangeOptions, EXCHANGE_DEFAULTS_HELP, exchangeToken, resolveExchange, type ExchangeFlags, type ExchangeRequest } from './oidc-exchange.js';
 import { registerIssuers } from './oidc-issuers-command.js';
 import { registerPolicies } from './oidc-policies-command.js';
 
-interface ExchangeOptions {
+interface ExchangeOptions extends ExchangeFlags {
   url?: string;
-  token?: string;
-  github?: boolean;
-  org?: string;
-  team?: string;
-  user?: string;
-  admin?: boolean;
-  expiration: number;
   print?: boolean;
   json?: boolean;
 }
