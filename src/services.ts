@@ -7,6 +7,7 @@ import { issuerKeyLoader, IssuerKeys } from './domain/oidc/issuer-keys.js';
 import type { IssuerFetchOptions } from './domain/oidc/fetch-issuer-document.js';
 import { ExchangeThrottle } from './domain/oidc/exchange-throttle.js';
 import { RegistrationThrottle } from './domain/oidc/registration-throttle.js';
+import { GroupCommit } from './storage/group-commit.js';
 import { KyselyStore } from './storage/kysely-store.js';
 import { migrate, openDatabase, type OpenDatabase } from './storage/open-database.js';
 
@@ -31,7 +32,7 @@ export async function openServices(
     await database.close();
     throw err;
   }
-  const store = new KyselyStore(database.db, undefined, database.hotRead);
+  const store = new KyselyStore(database.db, undefined, database.hotRead, database.dialect === 'sqlite' ? new GroupCommit(database.db) : undefined);
   const lastUsed = new LastUsedTracker(store, clock);
   const fetchOptions: IssuerFetchOptions = { ...issuerFetch, allowLoopback: config.allowLoopbackIssuers ?? false };
   const deps: Deps = {

@@ -3,6 +3,7 @@ import { DomainError } from '../domain/errors.js';
 import type { Store } from '../domain/store.js';
 import type { User } from '../domain/records.js';
 import { isUniqueViolation } from './dialect.js';
+import type { GroupCommit } from './group-commit.js';
 import { userFromRow } from './mappers.js';
 import type { HotRead } from './open-database.js';
 import type { Database } from './schema.js';
@@ -55,6 +56,8 @@ export abstract class StoreBase {
     protected readonly compiled = new Map<string, CompiledQuery>(),
     /** The database's fast path for hot reads (see OpenDatabase.hotRead); never inside a transaction. */
     protected readonly hotRead?: HotRead,
+    /** SQLite: concurrent transactions share one COMMIT (see GroupCommit). */
+    private readonly groupCommit?: GroupCommit,
   ) {}
 
   /** The same store over a transaction. */
@@ -63,6 +66,7 @@ export abstract class StoreBase {
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     // Already inside a transaction: join it rather than nest.
     if (this.db.isTransaction) return fn(this as unknown as Store);
+    if (this.groupCommit) return this.groupCommit.run((trx) => fn(this.fork(trx)));
     return this.db.transaction().execute((trx) => fn(this.fork(trx)));
   }
 
