@@ -5,6 +5,8 @@ export interface LoadOptions {
   headers?: Record<string, string>;
   connections: number;
   durationSec: number;
+  /** POST with a fresh body per request (each connection asks for the next one as it sends). */
+  nextBody?: () => string;
 }
 
 export interface LoadResult {
@@ -28,10 +30,18 @@ export interface LoadResult {
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const latencies: number[] = [];
   const statusCodes: Record<string, number> = {};
+  const nextBody = options.nextBody;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     // The callback overload returns the instance, whose 'response' events carry each latency.
     const instance = autocannon(
-      { url: options.url, connections: options.connections, duration: options.durationSec, pipelining: 1, headers: options.headers ?? {} },
+      {
+        url: options.url,
+        connections: options.connections,
+        duration: options.durationSec,
+        pipelining: 1,
+        headers: options.headers ?? {},
+        ...(nextBody ? { method: 'POST' as const, requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: nextBody() }) }] } : {}),
+      },
       (err, res) => (err ? reject(err as Error) : resolve(res)),
     );
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {

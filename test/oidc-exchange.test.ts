@@ -95,7 +95,7 @@ for (const kind of databaseKinds()) {
     async function sign(claims: JWTPayload, opts: { key?: Key; alg?: string; header?: Record<string, unknown> } = {}): Promise<string> {
       const key = opts.key ?? mockKey;
       const alg = opts.alg ?? (key.jwk.alg as string | undefined) ?? 'RS256';
-      const jwt = await new SignJWT(claims).setProtectedHeader({ alg, kid: key.jwk.kid, typ: 'JWT', ...opts.header } as never).sign(key.privateKey);
+      const jwt = await new SignJWT(claims).setProtectedHeader({ typ: 'JWT', alg, x5t: 'cv-thumbprint-of-the-signing-certificate', kid: key.jwk.kid, ...opts.header } as never).sign(key.privateKey);
       h.secrets.add(jwt);
       return jwt;
     }

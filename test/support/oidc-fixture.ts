@@ -48,9 +48,13 @@ export function ghClaims(iss: string, org: string, nowSec: number, overrides: Re
   return claims as JWTPayload;
 }
 
-/** Signs `claims` with `key`; the JWT is registered as a secret the harness checks never leaks. */
+/**
+ * Signs `claims` with `key`, with GitHub Actions' header (`typ`, `alg`, `x5t`, `kid`); the JWT is
+ * registered as a secret the harness checks never leaks.
+ */
 export async function signJwt(h: Harness, key: SigningKey, claims: JWTPayload, header: Record<string, unknown> = {}): Promise<string> {
-  const jwt = await new SignJWT(claims).setProtectedHeader({ alg: key.jwk.alg as string, kid: key.jwk.kid, typ: 'JWT', ...header } as never).sign(key.privateKey);
+  const githubHeader = { typ: 'JWT', alg: key.jwk.alg as string, x5t: 'cv-thumbprint-of-the-signing-certificate', kid: key.jwk.kid };
+  const jwt = await new SignJWT(claims).setProtectedHeader({ ...githubHeader, ...header } as never).sign(key.privateKey);
   h.secrets.add(jwt);
   return jwt;
 }

@@ -17,8 +17,12 @@ import { ALLOWED_ALGORITHMS } from './key-set.js';
 export const CLOCK_LEEWAY_SECONDS = 60;
 /** Longest `jti` and `sub` accepted. */
 const MAX_CLAIM_LENGTH = 1024;
-/** Header parameters that would let the token choose its own key, or change how it is read (J06, J07, J10). */
-const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'x5t', 'x5t#S256', 'crit', 'b64'];
+/**
+ * Header parameters that would let the token choose its own key, or change how it is read (J06,
+ * J07, J10). `x5t` and `x5t#S256` are allowed and ignored: they only name a certificate by its
+ * hash, GitHub Actions puts `x5t` in every ID token, and keys are never picked by them.
+ */
+const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'crit', 'b64'];
 
 export type OAuthError = 'invalid_request' | 'unsupported_grant_type' | 'invalid_target' | 'invalid_scope' | 'temporarily_unavailable';
 
@@ -69,7 +73,7 @@ export function readUnverified(token: string): UnverifiedToken {
     refuse('token', 'algorithm_not_allowed', 'the subject token must be signed with an asymmetric algorithm (RS*, PS*, ES*, EdDSA)');
   }
   if (FORBIDDEN_HEADERS.some((name) => name in header)) {
-    refuse('token', 'header_not_allowed', 'the subject token header carries a parameter that is not accepted (jwk, jku, x5u, x5c, x5t, crit, b64)');
+    refuse('token', 'header_not_allowed', 'the subject token header carries a parameter that is not accepted (jwk, jku, x5u, x5c, crit, b64)');
   }
   const kid = header.kid;
   if (kid !== undefined && (typeof kid !== 'string' || kid.length > 256)) refuse('token', 'kid_invalid', 'the subject token kid must be a short string');
