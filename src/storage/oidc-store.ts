@@ -12,8 +12,9 @@ export abstract class OidcStore extends AccountStore {
     );
   }
 
+  // listIssuers, findAuthPolicyByIssuer and jtiUsed run on every token exchange: compiled once.
   async listIssuers(orgId: string): Promise<OidcIssuer[]> {
-    const rows = await this.db.selectFrom('oidc_issuers').selectAll().where('org_id', '=', orgId).orderBy('name').orderBy('id').execute();
+    const rows = await this.hot('listIssuers', () => this.db.selectFrom('oidc_issuers').selectAll().where('org_id', '=', orgId).orderBy('name').orderBy('id'), [orgId]);
     return rows.map(issuerFromRow);
   }
 
@@ -44,7 +45,7 @@ export abstract class OidcStore extends AccountStore {
   }
 
   async findAuthPolicyByIssuer(issuerId: string): Promise<AuthPolicy | undefined> {
-    const row = await this.db.selectFrom('auth_policies').selectAll().where('issuer_id', '=', issuerId).executeTakeFirst();
+    const [row] = await this.hot('findAuthPolicyByIssuer', () => this.db.selectFrom('auth_policies').selectAll().where('issuer_id', '=', issuerId), [issuerId]);
     return row && authPolicyFromRow(row);
   }
 
@@ -73,25 +74,33 @@ export abstract class OidcStore extends AccountStore {
   // token exchange
 
   async claimJti(issuerId: string, jti: string, expiresAt: number, nowSec: number): Promise<boolean> {
-    await this.db.deleteFrom('oidc_jti').where('issuer_id', '=', issuerId).where('jti', '=', jti).where('expires_at', '<=', nowSec).execute();
+    await this.hotWrite(
+      'deleteExpiredJti',
+      () => this.db.deleteFrom('oidc_jti').where('issuer_id', '=', issuerId).where('jti', '=', jti).where('expires_at', '<=', nowSec),
+      [issuerId, jti, nowSec],
+    );
     // ON CONFLICT DO NOTHING rather than catching a violation: on PostgreSQL a failed statement
     // would abort the transaction. A concurrent insert of the same key waits for the other
     // transaction and then inserts nothing.
-    const r = await this.db
-      .insertInto('oidc_jti')
-      .values({ issuer_id: issuerId, jti, expires_at: expiresAt })
-      .onConflict((oc) => oc.columns(['issuer_id', 'jti']).doNothing())
-      .executeTakeFirst();
-    return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
+    const inserted = await this.hotWrite(
+      'claimJti',
+      () => this.db.insertInto('oidc_jti').values({ issuer_id: issuerId, jti, expires_at: expiresAt }).onConflict((oc) => oc.columns(['issuer_id', 'jti']).doNothing()),
+      [issuerId, jti, expiresAt],
+    );
+    return inserted === 1;
   }
 
   async jtiUsed(issuerId: string, jti: string, nowSec: number): Promise<boolean> {
-    const row = await this.db.selectFrom('oidc_jti').select('jti').where('issuer_id', '=', issuerId).where('jti', '=', jti).where('expires_at', '>', nowSec).executeTakeFirst();
-    return row !== undefined;
+    const rows = await this.hot(
+      'jtiUsed',
+      () => this.db.selectFrom('oidc_jti').select('jti').where('issuer_id', '=', issuerId).where('jti', '=', jti).where('expires_at', '>', nowSec),
+      [issuerId, jti, nowSec],
+    );
+    return rows.length > 0;
   }
 
   async touchIssuer(id: string, lastUsed: number): Promise<void> {
-    await this.db.updateTable('oidc_issuers').set({ last_used: lastUsed }).where('id', '=', id).where('last_used', '<', lastUsed).execute();
+    await this.hotWrite('touchIssuer', () => this.db.updateTable('oidc_issuers').set({ last_used: lastUsed }).where('id', '=', id).where('last_used', '<', lastUsed), [lastUsed, id, lastUsed]);
   }
 
   async purgeExchanges(expiredBy: number, nowSec: number, limit: number): Promise<{ tokens: number; jtis: number }> {

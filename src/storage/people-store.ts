@@ -30,7 +30,8 @@ export abstract class PeopleStore extends StoreBase {
   }
 
   async findOrgByName(name: string): Promise<Organization | undefined> {
-    const row = await this.db.selectFrom('organizations').selectAll().where('name', '=', name).executeTakeFirst();
+    // Every token exchange starts here: compiled once.
+    const [row] = await this.hot('findOrgByName', () => this.db.selectFrom('organizations').selectAll().where('name', '=', name), [name]);
     return row && orgFromRow(row);
   }
 

@@ -71,21 +71,36 @@ export abstract class StoreBase {
   }
 
   /**
-   * Runs a query that every authenticated request makes. Building and compiling it costs more than
-   * executing it, so its SQL is compiled on first use and later runs only bind new `params`, which
-   * must be the query's parameters in order.
+   * Runs a read that every authenticated request (or every token exchange) makes. Building and
+   * compiling it costs more than executing it, so its SQL is compiled on first use and later runs
+   * only bind new `params`, which must be the query's parameters in order.
    */
   protected async hot<R>(key: string, build: () => { compile(): CompiledQuery<R> }, params: readonly unknown[]): Promise<R[]> {
-    let query = this.compiled.get(key) as CompiledQuery<R> | undefined;
-    if (!query) {
-      query = build().compile();
-      if (query.parameters.length !== params.length) throw new Error(`hot query ${key} has ${query.parameters.length} parameters, not ${params.length}`);
-      this.compiled.set(key, query);
-    }
+    const query = this.compileOnce(key, build, params);
     const rows = this.hotRead?.(query.sql, params);
     if (rows) return (await rows) as R[];
     const result = await this.db.executeQuery<R>(CompiledQuery.raw(query.sql, [...params]) as CompiledQuery<R>);
     return result.rows;
+  }
+
+  /** A write on the token-exchange path, compiled once like `hot`; returns the rows it changed. */
+  protected async hotWrite(key: string, build: () => { compile(): CompiledQuery }, params: readonly unknown[]): Promise<number> {
+    const query = this.compileOnce(key, build, params);
+    const result = await this.db.executeQuery(CompiledQuery.raw(query.sql, [...params]));
+    return Number(result.numAffectedRows ?? 0n);
+  }
+
+  private compileOnce<R>(key: string, build: () => { compile(): CompiledQuery<R> }, params: readonly unknown[]): CompiledQuery<R> {
+    let query = this.compiled.get(key) as CompiledQuery<R> | undefined;
+    if (!query) {
+      query = build().compile();
+      // The first run checks that `params` are the compiled query's parameters, in order.
+      if (query.parameters.length !== params.length || query.parameters.some((p, i) => p !== params[i])) {
+        throw new Error(`hot query ${key}: the parameters given are not the query's, in order`);
+      }
+      this.compiled.set(key, query);
+    }
+    return query;
   }
 
   async ping(): Promise<void> {

@@ -18,14 +18,15 @@ import { OWNER_COLUMNS, ownerFromRow } from './store-base.js';
 /** Tokens, the audit log and the expirations report. */
 export abstract class TokenStore extends PeopleStore {
   async insertToken(token: TokenRecord): Promise<void> {
+    const row = tokenToRow(token);
     await this.unique('token_name_taken', `a token named '${token.name}' already exists in this organization`, () =>
-      this.db.insertInto('tokens').values(tokenToRow(token)).execute(),
+      this.hotWrite('insertToken', () => this.db.insertInto('tokens').values(row), Object.values(row)),
     );
   }
 
   async tokenNameExists(orgId: string, name: string): Promise<boolean> {
-    const row = await this.db.selectFrom('tokens').select('id').where('org_id', '=', orgId).where('name', '=', name).executeTakeFirst();
-    return row !== undefined;
+    const rows = await this.hot('tokenNameExists', () => this.db.selectFrom('tokens').select('id').where('org_id', '=', orgId).where('name', '=', name), [orgId, name]);
+    return rows.length > 0;
   }
 
   async findCredential(tokenHash: string): Promise<Credential | undefined> {
@@ -105,7 +106,8 @@ export abstract class TokenStore extends PeopleStore {
   }
 
   async insertAudit(event: AuditEvent): Promise<void> {
-    await this.db.insertInto('audit_events').values(auditToRow(event)).execute();
+    const row = auditToRow(event);
+    await this.hotWrite('insertAudit', () => this.db.insertInto('audit_events').values(row), Object.values(row));
   }
 
   async listAudit(orgId: string | null, limit: number): Promise<AuditEvent[]> {

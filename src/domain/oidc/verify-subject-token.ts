@@ -167,10 +167,13 @@ function isTime(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
-/** UTF-8 JSON holding an object, or undefined (invalid UTF-8 is refused, not replaced: J20). */
+/** Strict UTF-8: invalid bytes are refused, not replaced (J20). One instance: making one costs more than decoding. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** UTF-8 JSON holding an object, or undefined. */
 function decodeJsonObject(bytes: Uint8Array): Record<string, unknown> | undefined {
   try {
-    const value: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    const value: unknown = JSON.parse(UTF8.decode(bytes));
     return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
