@@ -188,6 +188,18 @@ for (const kind of databaseKinds()) {
       });
     });
 
+    describe('issuer lastUsed', () => {
+      it('is exact in answers at once and written to the database with the next lastUsed flush', async () => {
+        h.clock.advance(3600 * 1000);
+        assert.equal((await exchangeJson(h, ORG, await jwt())).statusCode, 200);
+        const shown = (await call(h, 'GET', `/api/orgs/${ORG}/oidc/issuers/${issuerId}`, { token: admin.token })).json();
+        assert.equal(shown.lastUsed, h.clock.nowSec());
+        assert.ok((await h.deps.store.findIssuer(orgId, issuerId))!.lastUsed < h.clock.nowSec(), 'not written per exchange');
+        await h.deps.lastUsed.flush();
+        assert.equal((await h.deps.store.findIssuer(orgId, issuerId))!.lastUsed, h.clock.nowSec());
+      });
+    });
+
     describe('refused exchanges per address', () => {
       it('answers 429 with Retry-After past the limit, without auditing, and lets successes through uncounted', async () => {
         const limited = await startHarness(kind, { allowLoopbackIssuers: true, exchangeRefusalLimit: { perAddress: 3, windowMs: 60_000 } });

@@ -140,7 +140,6 @@ async function exchange(deps: Deps, ctx: RequestContext, request: ExchangeReques
       refuse('jti', 'jti_replayed', 'the subject token has already been exchanged');
     }
     await storeNewToken(tx, token);
-    await tx.touchIssuer(issuer.id, nowSec);
     await recordAudit(tx, deps, ctx, null, {
       action: 'oidc_token_exchanged',
       actorLabel: `oidc:${issuer.name}`,
@@ -165,6 +164,7 @@ async function exchange(deps: Deps, ctx: RequestContext, request: ExchangeReques
     });
   });
 
+  deps.lastUsed.noteIssuer(issuer);
   return {
     ok: true,
     body: { access_token: issued.tokenValue, issued_token_type: requestedTokenTypeUrn(type), token_type: 'token', expires_in: expiresIn, scope: formatScope(request.scope) },

@@ -7,5 +7,5 @@ import { findIssuerOrFail } from './issuer-fields.js';
 /** One OIDC issuer of the organization (organization admins); other organizations' issuers are not found. */
 export async function getIssuer(deps: Deps, principal: Principal, orgName: string, issuerId: string): Promise<OidcIssuer> {
   const { org } = await orgAdminAccess(deps, principal, orgName);
-  return findIssuerOrFail(deps, org, issuerId);
+  return deps.lastUsed.fresh(await findIssuerOrFail(deps, org, issuerId));
 }

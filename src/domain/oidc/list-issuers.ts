@@ -6,5 +6,5 @@ import type { OidcIssuer } from '../records.js';
 /** The organization's OIDC issuers (organization admins). */
 export async function listIssuers(deps: Deps, principal: Principal, orgName: string): Promise<OidcIssuer[]> {
   const { org } = await orgAdminAccess(deps, principal, orgName);
-  return deps.store.listIssuers(org.id);
+  return (await deps.store.listIssuers(org.id)).map((i) => deps.lastUsed.fresh(i));
 }

@@ -1,6 +1,6 @@
 import { nowSeconds, type Clock } from '../clock.js';
 import type { Store } from '../store.js';
-import type { TokenRecord } from '../records.js';
+import type { OidcIssuer, TokenRecord } from '../records.js';
 
 /** A use is written only when the stored value is at least this old. */
 const STALE_AFTER_SECONDS = 30;
@@ -8,12 +8,15 @@ const STALE_AFTER_SECONDS = 30;
 export const FLUSH_INTERVAL_MS = 15_000;
 
 /**
- * Keeps `lastUsed` accurate to within a minute without a database write per request: uses are
- * noted in memory and written in one batch every FLUSH_INTERVAL_MS, and on shutdown. Losing the
- * pending batch in a crash only makes `lastUsed` older; it never affects authentication.
+ * Keeps `lastUsed` of tokens and of OIDC issuers accurate to within a minute without a database
+ * write per request: uses are noted in memory and written in one batch every FLUSH_INTERVAL_MS,
+ * and on shutdown. Losing the pending batch in a crash only makes `lastUsed` older; it never
+ * affects authentication. (For issuers it also keeps every exchange of one issuer from updating,
+ * and on PostgreSQL locking, the same row.)
  */
 export class LastUsedTracker {
   private pending = new Map<string, number>();
+  private pendingIssuers = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -33,13 +36,31 @@ export class LastUsedTracker {
     return Math.max(token.lastUsed, this.pending.get(token.id) ?? 0);
   }
 
+  /** Records that `issuer` just took part in a token exchange. */
+  noteIssuer(issuer: OidcIssuer): void {
+    const now = nowSeconds(this.clock);
+    if (now - this.fresh(issuer).lastUsed >= STALE_AFTER_SECONDS) this.pendingIssuers.set(issuer.id, now);
+  }
+
+  /** `issuer` with the freshest `lastUsed` this process knows. */
+  fresh(issuer: OidcIssuer): OidcIssuer {
+    const pending = this.pendingIssuers.get(issuer.id);
+    return pending !== undefined && pending > issuer.lastUsed ? { ...issuer, lastUsed: pending } : issuer;
+  }
+
   /** Writes every pending use. Safe to call concurrently; calls run one after another. */
   flush(): Promise<void> {
     this.flushing = this.flushing.then(async () => {
-      if (this.pending.size === 0) return;
       const batch = [...this.pending].map(([id, lastUsed]) => ({ id, lastUsed }));
+      const issuers = [...this.pendingIssuers];
       this.pending = new Map();
-      await this.store.touchTokens(batch);
+      this.pendingIssuers = new Map();
+      if (batch.length > 0) await this.store.touchTokens(batch);
+      if (issuers.length > 0) {
+        await this.store.transaction(async (tx) => {
+          for (const [id, lastUsed] of issuers) await tx.touchIssuer(id, lastUsed);
+        });
+      }
     });
     return this.flushing;
   }
