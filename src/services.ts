@@ -32,7 +32,7 @@ export async function openServices(
     await database.close();
     throw err;
   }
-  const store = new KyselyStore(database.db, undefined, database.hotRead, database.dialect === 'sqlite' ? new GroupCommit(database.db) : undefined);
+  const store = new KyselyStore(database.db, undefined, database.hotRead, database.dialect === 'sqlite' ? new GroupCommit(database.db, database.walFile) : undefined);
   const lastUsed = new LastUsedTracker(store, clock);
   const fetchOptions: IssuerFetchOptions = { ...issuerFetch, allowLoopback: config.allowLoopbackIssuers ?? false };
   const deps: Deps = {

@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
 
@@ -10,28 +11,38 @@ interface Unit {
   reject: (error: unknown) => void;
 }
 
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 /**
  * Group commit for SQLite. With `synchronous=FULL` every COMMIT waits for an fsync (milliseconds
- * on most disks), and better-sqlite3 waits on the event loop, so one transaction per request caps
- * writes at a few hundred a second however little each one writes. Instead, transactions that
- * arrive together run one after another inside one database transaction, each in a savepoint of
- * its own, and share one COMMIT:
+ * on most disks) and better-sqlite3 waits on the event loop, so one transaction per request caps
+ * writes at a few hundred a second however little each one writes. Instead:
  *
- * - a unit that throws is rolled back to its savepoint and its caller gets the error; the others
- *   still commit, exactly as if each had been its own transaction (they run one at a time, so
- *   each sees the writes of those before it, as serial transactions would);
- * - no caller is answered before the COMMIT that holds its writes has returned, so what was
- *   acknowledged is on disk (the durability rule is unchanged);
- * - if the COMMIT itself fails, every unit of the batch gets that error and nothing of it is kept.
+ * - Transactions that arrive together run one after another inside one database transaction,
+ *   each in a savepoint of its own, and share one COMMIT. A unit that throws is rolled back to its
+ *   savepoint and its caller gets the error; the others still commit, exactly as if each had been
+ *   its own transaction (they run one at a time, so each sees the writes of those before it, as
+ *   serial transactions would). If the COMMIT fails, every unit of the batch gets that error.
+ * - On a file, the batch commits at `synchronous=NORMAL` (the WAL is written, not yet synced) and
+ *   the WAL is then synced with fdatasync on libuv's thread pool, so the event loop serves other
+ *   requests meanwhile. Only after that sync has returned is any caller of the batch answered:
+ *   what was acknowledged is on disk, as with FULL. The connection is back at FULL between
+ *   batches, so writes made outside a transaction keep FULL's guarantee; checkpoints sync the WAL
+ *   before copying it at either level (and run on a worker thread: see open-database.ts).
  *
  * A batch is whatever was queued when the event loop came round to it (setImmediate), so a lone
- * request waits for no timer, and under load batches grow by themselves.
+ * request waits for no timer, and under load batches grow by themselves. The next batch may
+ * commit while the previous one's sync runs; each waits for a sync that began after its COMMIT.
  */
 export class GroupCommit {
   private queue: Unit[] = [];
   private scheduled = false;
 
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** The WAL to sync after each batch; absent for an in-memory database, which has none. */
+    private readonly walFile?: string,
+  ) {}
 
   run<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -45,7 +56,33 @@ export class GroupCommit {
 
   private async flush(): Promise<void> {
     const batch = this.queue.splice(0, MAX_BATCH);
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    let outcomes: Outcome[];
+    try {
+      outcomes = await this.commit(batch);
+    } catch (error) {
+      outcomes = batch.map(() => ({ ok: false, error }));
+    }
+    // Committed, or failed: the next batch may start while this one's WAL is being synced.
+    if (this.queue.length > 0) setImmediate(() => void this.flush());
+    else this.scheduled = false;
+    if (this.walFile && outcomes.some((o) => o.ok)) {
+      try {
+        await syncFile(this.walFile);
+      } catch (error) {
+        // Not known to be on disk: nobody may be told it is.
+        outcomes = batch.map(() => ({ ok: false, error }));
+      }
+    }
+    batch.forEach((unit, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) unit.resolve(outcome.value);
+      else unit.reject(outcome.error);
+    });
+  }
+
+  private async commit(batch: Unit[]): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    if (this.walFile) await sql`pragma synchronous = NORMAL`.execute(this.db);
     try {
       await this.db.transaction().execute(async (trx) => {
         for (const unit of batch) {
@@ -59,16 +96,19 @@ export class GroupCommit {
           await sql`release savepoint unit`.execute(trx);
         }
       });
-      batch.forEach((unit, i) => {
-        const outcome = outcomes[i]!;
-        if (outcome.ok) unit.resolve(outcome.value);
-        else unit.reject(outcome.error);
-      });
-    } catch (error) {
-      for (const unit of batch) unit.reject(error);
     } finally {
-      if (this.queue.length > 0) setImmediate(() => void this.flush());
-      else this.scheduled = false;
+      if (this.walFile) await sql`pragma synchronous = FULL`.execute(this.db);
     }
+    return outcomes;
+  }
+}
+
+/** fdatasync of a file by path (a fresh descriptor, so a WAL recreated since is still the one synced). */
+async function syncFile(file: string): Promise<void> {
+  const handle = await fs.open(file, 'r');
+  try {
+    await handle.datasync();
+  } finally {
+    await handle.close();
   }
 }

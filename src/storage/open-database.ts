@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
@@ -19,6 +21,8 @@ export interface OpenDatabase {
    * named prepared statement, so the server parses and plans it once per connection.
    */
   hotRead: HotRead;
+  /** SQLite on a file: the path of its write-ahead log, which GroupCommit syncs. */
+  walFile?: string;
   close(): Promise<void>;
 }
 
@@ -27,7 +31,8 @@ export type HotRead = (sql: string, params: readonly unknown[]) => unknown[] | P
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
- * Opens `sqlite:<path>` (better-sqlite3, WAL, synchronous=FULL) or `postgres://…` (pg pool).
+ * Opens `sqlite:<path>` (better-sqlite3, WAL, synchronous=FULL outside group commits, checkpoints on
+ * a worker thread) or `postgres://…` (pg pool).
  * A PostgreSQL URL may carry `?schema=<name>` to keep Tessera's tables in that schema, which is
  * created when missing. Refuses settings that would let an acknowledged write be lost.
  */
@@ -59,7 +64,46 @@ function openSqlite(file: string): OpenDatabase {
   // better-sqlite3 is synchronous, so checking for an open transaction and reading are one step:
   // a read never lands inside another request's uncommitted transaction.
   const hotRead: HotRead = (sql, params) => (conn.inTransaction ? undefined : cached.prepare(sql).all(...params));
-  return { db, dialect: 'sqlite', schema: undefined, hotRead, close: () => db.destroy() };
+  if (memory) return { db, dialect: 'sqlite', schema: undefined, hotRead, close: () => db.destroy() };
+  const checkpointer = startCheckpointer(path.resolve(file));
+  // Checkpoints (copying the WAL into the database file, with two fsyncs) run on the worker, off
+  // the event loop; this connection checkpoints only if the WAL grows past ~40 MB regardless.
+  conn.pragma('wal_autocheckpoint = 10000');
+  return {
+    db,
+    dialect: 'sqlite',
+    schema: undefined,
+    hotRead,
+    walFile: `${path.resolve(file)}-wal`,
+    close: async () => {
+      await checkpointer.terminate();
+      await db.destroy();
+    },
+  };
+}
+
+/** How often the checkpointer copies committed WAL pages into the database file. */
+const CHECKPOINT_INTERVAL_MS = 250;
+
+/**
+ * A worker thread with a connection of its own that runs passive checkpoints (which never block
+ * readers or writers) every CHECKPOINT_INTERVAL_MS. Unreferenced, so it never keeps the process up.
+ */
+function startCheckpointer(file: string): Worker {
+  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  const source = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const Database = require(workerData.driver);
+    const db = new Database(workerData.file);
+    db.pragma('busy_timeout = 5000');
+    db.pragma('synchronous = FULL');
+    setInterval(() => {
+      try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* busy: the next round tries again */ }
+    }, ${CHECKPOINT_INTERVAL_MS});
+  `;
+  const worker = new Worker(source, { eval: true, workerData: { driver, file } });
+  worker.unref();
+  return worker;
 }
 
 /**
