@@ -4,7 +4,7 @@ import { orgAdminAccess } from '../orgs/org-access.js';
 import type { Principal } from '../principal.js';
 import type { OidcIssuer, Organization } from '../records.js';
 import { evaluatePolicies, type ExaminedClaim, type PolicyEvaluation, type PolicyTraceEntry } from './evaluate-policies.js';
-import { EXCHANGE_REQUEST_DESCRIPTIONS, parseRequestedTokenType, parseScope, toPolicyRequest } from './exchange-request.js';
+import { EXCHANGE_REQUEST_DESCRIPTIONS, MAX_SUBJECT_TOKEN_LENGTH, parseRequestedTokenType, parseScope, toPolicyRequest } from './exchange-request.js';
 import { scopeOwner } from './exchange-token.js';
 import { findIssuerOrFail } from './issuer-fields.js';
 import { validatePolicies, type CompiledPolicy } from './policy-definition.js';
@@ -95,7 +95,7 @@ export async function testPolicies(deps: Deps, principal: Principal, orgName: st
 
 /** The claims of a pasted token that passes the exchange's checks for `issuer`; times and `jti` become notes. */
 async function verifiedClaims(deps: Deps, org: Organization, issuer: OidcIssuer, token: string, notes: string[]): Promise<Record<string, unknown>> {
-  if (token.length > 16 * 1024 || token.split('.').length !== 3) refuse('token', 'token_malformed', 'the subject token is not a compact JWS: three base64url segments separated by dots');
+  if (token.length > MAX_SUBJECT_TOKEN_LENGTH || token.split('.').length !== 3) refuse('token', 'token_malformed', 'the subject token is not a compact JWS: three base64url segments separated by dots');
   const unverified = readUnverified(token);
   if (unverified.iss !== issuer.url) refuse('issuer', 'issuer_mismatch', 'the subject token was not issued by this issuer');
   const { claims } = await verifySignature(deps, issuer, unverified);

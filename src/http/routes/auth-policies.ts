@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Deps } from '../../domain/deps.js';
+import { MAX_SUBJECT_TOKEN_LENGTH } from '../../domain/oidc/exchange-request.js';
 import { getPolicy } from '../../domain/oidc/get-policy.js';
 import { listExchanges, type ListExchangesInput } from '../../domain/oidc/list-exchanges.js';
 import { replacePolicies } from '../../domain/oidc/replace-policies.js';
@@ -78,7 +79,7 @@ export function registerAuthPolicyRoutes(app: FastifyInstance, deps: Deps): void
         body: Type.Object(
           {
             policies: Type.Optional(Type.Array(Type.Unknown(), { description: 'a draft AuthPolicyDefinition[]; the saved list when absent' })),
-            subjectToken: Type.Optional(Type.String({ minLength: 1, maxLength: 16384, description: 'an ID token of this issuer' })),
+            subjectToken: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_SUBJECT_TOKEN_LENGTH, description: 'an ID token of this issuer' })),
             claims: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'claims taken as verified' })),
             requestedTokenType: Type.String({ maxLength: 64, description: 'organization, team or personal (or the urn:pulumi:token-type:access_token: URN)' }),
             scope: Type.Optional(Type.String({ maxLength: 128, description: 'as in the exchange: admin, team:<name>, user:<login>' })),
