@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { DomainConfig } from './domain/deps.js';
 import { parseDuration } from './domain/when.js';
 
@@ -9,6 +10,8 @@ export interface Config extends DomainConfig {
   host: string;
   port: number;
   logLevel: LogLevel;
+  /** Reverse proxies whose X-Forwarded-* headers are believed; empty: none. */
+  trustProxy: string[];
 }
 
 /** Values given on the command line; they win over the environment. */
@@ -84,6 +87,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     problems.push(`TESSERA_OIDC_TOKEN_RETENTION must be a duration such as 30d or 12h, or 0 to keep exchanged tokens, got '${retentionText}'`);
   }
 
+  const proxyText = pick('TESSERA_TRUST_PROXY', undefined) ?? '';
+  const trustProxy = proxyText.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  for (const entry of trustProxy) {
+    if (!isProxyEntry(entry)) {
+      problems.push(`TESSERA_TRUST_PROXY must list proxy addresses or CIDR ranges (or loopback, linklocal, uniquelocal), comma-separated; '${entry}' is none of these`);
+    }
+  }
+
   const logLevel = (pick('TESSERA_LOG_LEVEL', undefined) ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`TESSERA_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
 
@@ -99,7 +110,18 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     sessionMaxAgeSeconds: sessionMaxAgeSeconds!,
     allowLoopbackIssuers: loopbackText === '1' || loopbackText === 'true',
     oidcTokenRetentionSeconds: oidcTokenRetentionSeconds!,
+    trustProxy,
   };
+}
+
+/** An address, a CIDR range, or one of proxy-addr's named ranges. */
+function isProxyEntry(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 /** A database URL with any password replaced, safe to print. */

@@ -88,7 +88,15 @@ describe('configuration', () => {
       sessionMaxAgeSeconds: 12 * 3600,
       allowLoopbackIssuers: false,
       oidcTokenRetentionSeconds: 30 * 86400,
+      trustProxy: [],
     });
+  });
+
+  it('TESSERA_TRUST_PROXY takes addresses, CIDR ranges and proxy-addr names, and nothing else', () => {
+    assert.deepEqual(loadConfig({ TESSERA_TRUST_PROXY: '10.0.0.0/8, 192.0.2.1,loopback,fd00::/8' }).trustProxy, ['10.0.0.0/8', '192.0.2.1', 'loopback', 'fd00::/8']);
+    for (const bad of ['true', '*', '10.0.0.0/33', 'proxy.example.com', '1.2.3.4/8/8', '::1/129']) {
+      assert.throws(() => loadConfig({ TESSERA_TRUST_PROXY: bad }), /TESSERA_TRUST_PROXY/, bad);
+    }
   });
 
   it('TESSERA_OIDC_TOKEN_RETENTION takes a duration, or 0 to keep exchanged tokens', () => {

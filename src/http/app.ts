@@ -33,6 +33,11 @@ export interface AppOptions {
   timeouts?: { requestMs?: number; headersMs?: number; checkIntervalMs?: number };
   /** Set `draining` to answer every new request 503 while the process shuts down (serve.ts). */
   lifecycle?: Lifecycle;
+  /**
+   * Reverse proxies whose X-Forwarded-For / -Proto / -Host are believed (TESSERA_TRUST_PROXY):
+   * addresses, CIDR ranges or `loopback` / `linklocal` / `uniquelocal`. Empty: none, the default.
+   */
+  trustProxy?: readonly string[];
 }
 
 /** Shared with the process that owns the server, so it can announce a shutdown. */
@@ -60,6 +65,9 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
     // One 'request' line per response (onResponse below) replaces Fastify's two, which log the raw URL.
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
+    // Only named proxies: trusting every hop would let any client choose its own address (and so
+    // escape the per-address throttles) and its own protocol.
+    trustProxy: options.trustProxy && options.trustProxy.length > 0 ? [...options.trustProxy] : false,
     // Our onRequest hook answers requests during shutdown in the REST error shape instead.
     return503OnClosing: false,
     // Slow clients (slowloris) are cut off: a request must arrive whole within these bounds.

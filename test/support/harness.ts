@@ -66,7 +66,7 @@ export interface Harness {
 /** Starts Tessera in-process on a fresh database of the given kind, with a test clock and captured logs. */
 export async function startHarness(
   kind: DatabaseKind,
-  options: Partial<Pick<AppOptions, 'timeouts'>> & {
+  options: Partial<Pick<AppOptions, 'timeouts' | 'trustProxy'>> & {
     requireTokenExpiry?: boolean;
     maxTokenLifetimeSeconds?: number;
     sessionIdleTimeoutSeconds?: number;
@@ -99,7 +99,12 @@ export async function startHarness(
   // The catalog suites send hundreds of refused exchanges from one address on a frozen clock.
   services.deps.oidc.exchanges = new ExchangeThrottle(clock, options.exchangeRefusalLimit ?? { perAddress: 10_000, windowMs: 60_000 });
   const logs = new LogCapture();
-  const app = await buildApp(services.deps, { logger: pino({ level: 'debug' }, logs), version: VERSION, ...(options.timeouts ? { timeouts: options.timeouts } : {}) });
+  const app = await buildApp(services.deps, {
+    logger: pino({ level: 'debug' }, logs),
+    version: VERSION,
+    ...(options.timeouts ? { timeouts: options.timeouts } : {}),
+    ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
+  });
   await app.ready();
   const secrets = new Set<string>();
   return {
