@@ -175,11 +175,39 @@ async function openPostgres(rawUrl: string, poolSize: number): Promise<OpenDatab
 /** Brings the schema up to date. On PostgreSQL, Kysely takes an advisory lock, so nodes may race safely. */
 export async function migrate(database: OpenDatabase): Promise<string[]> {
   const migrator = new Migrator({
-    db: database.db,
+    db: database.dialect === 'postgres' ? withOwnSchemaIntrospection(database.db, database.schema) : database.db,
     provider: migrationProvider,
     ...(database.schema ? { migrationTableSchema: database.schema } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/**
+ * The migrator asks whether its tables exist by listing the tables of every schema in the
+ * database, with a privilege check per schema; a schema someone else drops during that query (an
+ * other deployment, a test suite) fails it with `schema "…" does not exist` and start-up with it.
+ * This Kysely answers those two questions from the catalog, for Tessera's own schema only.
+ */
+function withOwnSchemaIntrospection(db: Kysely<Database>, schema: string | undefined): Kysely<Database> {
+  const own = schema === undefined ? sql`current_schema()` : sql`${schema}`;
+  const introspection = {
+    getSchemas: async () => (await sql<{ name: string }>`select nspname as name from pg_catalog.pg_namespace where nspname = ${own}`.execute(db)).rows,
+    getTables: async () =>
+      (
+        await sql<{ name: string; schema: string }>`
+          select c.relname as name, n.nspname as schema from pg_catalog.pg_class c
+          join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+          where n.nspname = ${own} and c.relkind in ('r', 'p')`.execute(db)
+      ).rows.map((t) => ({ ...t, isView: false, columns: [] })),
+  };
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === 'introspection') return introspection;
+      const value: unknown = Reflect.get(target, prop, target);
+      // Kysely keeps its state in private fields: its methods must run on the real instance.
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
