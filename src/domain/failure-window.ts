@@ -2,8 +2,8 @@
 const MAX_KEYS = 100_000;
 
 /**
- * Recent failures per key (an account, an address) in a sliding window, in this process's memory:
- * the counter behind the sign-in and token-exchange throttles. Each key keeps at most `limit`
+ * Recent failures (or attempts) per key in a sliding window, in this process's memory: the counter
+ * behind the sign-in, token-exchange and issuer-registration throttles. Each key keeps at most `limit`
  * instants, so memory per key is bounded too.
  */
 export class FailureWindow {

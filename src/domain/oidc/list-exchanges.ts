@@ -1,4 +1,4 @@
-import { auditFilter, decodeAuditCursor, encodeAuditCursor } from '../audit/audit-query.js';
+import { auditFilter, listAuditPage } from '../audit/audit-query.js';
 import type { Deps } from '../deps.js';
 import { orgAdminAccess } from '../orgs/org-access.js';
 import type { Principal } from '../principal.js';
@@ -58,12 +58,9 @@ export async function listExchanges(
     actions: input.outcome ? [EXCHANGE_ACTIONS[input.outcome]] : Object.values(EXCHANGE_ACTIONS),
     ...(input.requestId ? { requestId: input.requestId } : {}),
   };
-  const after = input.continuationToken === undefined ? undefined : decodeAuditCursor(input.continuationToken);
-  const rows = await deps.store.listOrgAudit(org.id, filter, input.maxResults + 1, after);
-  const page = rows.slice(0, input.maxResults).map((r) => r.event);
-  const last = page[page.length - 1];
-  const exchanges = page.map(exchangeFromEvent);
-  return rows.length > input.maxResults && last ? { exchanges, continuationToken: encodeAuditCursor(last) } : { exchanges };
+  const page = await listAuditPage(deps, org.id, filter, input.maxResults, input.continuationToken);
+  const exchanges = page.entries.map((e) => exchangeFromEvent(e.event));
+  return page.continuationToken ? { exchanges, continuationToken: page.continuationToken } : { exchanges };
 }
 
 function exchangeFromEvent(event: AuditEvent): OidcExchange {

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { FailureWindow } from '../failure-window.js';
 
 /** Issuer registrations allowed per organization within the window (catalog S05). */
 export const DEFAULT_REGISTRATION_LIMIT = { perOrg: 20, windowMs: 3600_000 };
@@ -10,23 +11,21 @@ export const DEFAULT_REGISTRATION_LIMIT = { perOrg: 20, windowMs: 3600_000 };
  * scanner or filling the table.
  */
 export class RegistrationThrottle {
-  private readonly attempts = new Map<string, number[]>();
+  private readonly attempts: FailureWindow;
 
   constructor(
     private readonly clock: Clock,
     private readonly limit = DEFAULT_REGISTRATION_LIMIT,
-  ) {}
+  ) {
+    this.attempts = new FailureWindow(limit.windowMs);
+  }
 
   /** Records an attempt when under the limit and returns 0; otherwise the seconds to wait. */
   take(orgId: string): number {
     const now = this.clock.now();
-    const list = (this.attempts.get(orgId) ?? []).filter((t) => now - t < this.limit.windowMs);
-    if (list.length >= this.limit.perOrg) {
-      this.attempts.set(orgId, list);
-      return Math.max(1, Math.ceil((list[0]! + this.limit.windowMs - now) / 1000));
-    }
-    list.push(now);
-    this.attempts.set(orgId, list);
+    const waitMs = this.attempts.waitMs(orgId, this.limit.perOrg, now);
+    if (waitMs > 0) return Math.max(1, Math.ceil(waitMs / 1000));
+    this.attempts.record(orgId, this.limit.perOrg, now);
     return 0;
   }
 }
