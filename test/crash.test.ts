@@ -17,8 +17,12 @@ const LOOP_BUDGET_MS = 22_000;
 const MIN_KILLS = 12;
 const CREATE_WORKERS = 3;
 const DELETE_WORKERS = 3;
-/** Seeded tokens the delete workers start with; tokens created in earlier cycles join them. */
-const SEEDED_FOR_DELETE = 40;
+/**
+ * Seeded tokens the delete workers start with; tokens created in earlier cycles join them. Enough
+ * that the workers never run dry on a slow PostgreSQL, where few creations join the pool and each
+ * kill leaves its in-flight deletions undecided (they are not retried).
+ */
+const SEEDED_FOR_DELETE = 150;
 
 interface Token {
   id: string;
