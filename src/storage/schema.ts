@@ -63,6 +63,7 @@ export interface TokensTable {
   oidc_issuer_id: string | null;
   oidc_issuer_name: string | null;
   oidc_subject: string | null;
+  bound_org_id: string | null;
 }
 
 export interface AuditEventsTable {
@@ -133,6 +134,18 @@ export interface OidcJtiTable {
   expires_at: number;
 }
 
+/** A pending membership invitation; `user_id` is null when the login named no user. */
+export interface OrgInvitationsTable {
+  id: string;
+  org_id: string;
+  login: string;
+  user_id: string | null;
+  role: string;
+  invited_by: string;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   organizations: OrganizationsTable;
@@ -146,4 +159,5 @@ export interface Database {
   oidc_issuers: OidcIssuersTable;
   auth_policies: AuthPoliciesTable;
   oidc_jti: OidcJtiTable;
+  org_invitations: OrgInvitationsTable;
 }
