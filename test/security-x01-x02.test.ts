@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { JWTPayload } from 'jose';
 import { NO_REQUEST } from '../src/domain/deps.js';
 import type { Principal } from '../src/domain/principal.js';
+import type { Organization } from '../src/domain/records.js';
 import { issueToken } from '../src/domain/tokens/issue-token.js';
 import { newTokenRecord } from '../src/domain/tokens/issue-token.js';
 import { databaseKinds } from './support/databases.js';
@@ -372,7 +373,7 @@ for (const kind of databaseKinds()) {
 
       // At most 20 pending per login, counted alike for a user and for an unknown login.
       const ghost = uniqueName('ghost');
-      const orgs = [];
+      const orgs: Array<{ org: Organization; owner: Person }> = [];
       for (let i = 0; i < 21; i++) {
         const owner = await makePerson(h);
         orgs.push({ org: await makeOrg(h, owner.user), owner });
@@ -392,6 +393,24 @@ for (const kind of databaseKinds()) {
       const one = (await send('GET', '/api/user/invitations', { token: dave.token })).body.invitations[0];
       assert.equal((await send('POST', `/api/user/invitations/${one.id}/decline`, { token: dave.token })).status, 204);
       assert.equal((await invite(last.org.name, last.owner.token, dave.user.login)).status, 202);
+    });
+
+    it('X01: 40 invitations of one login sent at once from 40 organizations: exactly 20 pending, for a user and an unknown login alike', async () => {
+      const erin = await makePerson(h);
+      const ghost = uniqueName('ghost');
+      const orgs: Array<{ org: Organization; owner: Person }> = [];
+      for (let i = 0; i < 40; i++) {
+        const owner = await makePerson(h);
+        orgs.push({ org: await makeOrg(h, owner.user), owner });
+      }
+      for (const login of [erin.user.login, ghost]) {
+        const replies = await Promise.all(orgs.map(({ org: o, owner }) => invite(o.name, owner.token, login)));
+        const statuses = replies.map((r) => r.status).sort();
+        assert.equal(statuses.filter((s) => s === 202).length, 20, `${login}: ${statuses.join(',')}`);
+        assert.equal(statuses.filter((s) => s === 409).length, 20, `${login}: ${statuses.join(',')}`);
+        assert.equal(await h.deps.store.countPendingInvitations(login, h.clock.now()), 20);
+      }
+      assert.equal((await send('GET', '/api/user/invitations', { token: erin.token })).body.invitations.length, 20);
     });
 
     it('X02: an admin organization token (or a team token) gets 403 on every persons-only route, and nothing changes', async () => {

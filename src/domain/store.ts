@@ -159,6 +159,11 @@ export interface Store {
    * invitation per organization and login; the newer one wins).
    */
   upsertInvitation(invitation: Invitation): Promise<void>;
+  /**
+   * Taken first in a transaction that invites `login`: holds off other transactions inviting the
+   * same login until this one ends, so the count of pending invitations they read is exact.
+   */
+  lockInvitee(login: string): Promise<void>;
   /** Invitations for `login` (of any organization) that have not expired by `nowMs`. */
   countPendingInvitations(login: string, nowMs: number): Promise<number>;
   /** The organization's invitations that have not expired by `nowMs`, newest first. */

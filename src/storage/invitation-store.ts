@@ -22,6 +22,16 @@ export abstract class InvitationStore extends OidcStore {
       .execute();
   }
 
+  async lockInvitee(login: string): Promise<void> {
+    // A write to the login's row: on PostgreSQL a second transaction inviting the same login waits
+    // here until the first commits, then counts what it committed.
+    await this.db
+      .insertInto('org_invitation_locks')
+      .values({ login })
+      .onConflict((oc) => oc.column('login').doUpdateSet({ login }))
+      .execute();
+  }
+
   async countPendingInvitations(login: string, nowMs: number): Promise<number> {
     const row = await this.db
       .selectFrom('org_invitations')

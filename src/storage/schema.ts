@@ -146,6 +146,11 @@ export interface OrgInvitationsTable {
   expires_at: number;
 }
 
+/** Serialises invitations of one login (see the migration 2026-12-04-member-invitations). */
+export interface OrgInvitationLocksTable {
+  login: string;
+}
+
 export interface Database {
   users: UsersTable;
   organizations: OrganizationsTable;
@@ -160,4 +165,5 @@ export interface Database {
   auth_policies: AuthPoliciesTable;
   oidc_jti: OidcJtiTable;
   org_invitations: OrgInvitationsTable;
+  org_invitation_locks: OrgInvitationLocksTable;
 }

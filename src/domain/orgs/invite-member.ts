@@ -26,6 +26,8 @@ export async function inviteMember(
   role: OrgRole,
 ): Promise<Invitation> {
   const now = deps.clock.now();
+  // Concurrent invitations of one login queue here, so the limit below holds under concurrency.
+  await tx.lockInvitee(login);
   // Expired invitations go first (they neither count nor block), then this organization's
   // previous invitation of the login, which this one replaces.
   await tx.purgeExpiredInvitations(now);

@@ -21,6 +21,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('org_invitations_login').on('org_invitations').columns(['login', 'expires_at']).execute();
   await db.schema.createIndex('org_invitations_user').on('org_invitations').columns(['user_id', 'expires_at']).execute();
   await db.schema.createIndex('org_invitations_expires').on('org_invitations').column('expires_at').execute();
+  // One row per login ever invited: an invitation upserts it first, so on PostgreSQL invitations of
+  // one login queue on its row lock and the limit of pending invitations holds under concurrency
+  // (SQLite runs writing transactions one at a time anyway).
+  await db.schema.createTable('org_invitation_locks').addColumn('login', 'text', (c) => c.primaryKey()).execute();
 
   // The binding of exchanged personal tokens. Tokens minted before this migration are bound to
   // the organization of the issuer that minted them; one whose issuer is gone stays unbound, and
@@ -32,5 +36,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('tokens').dropColumn('bound_org_id').execute();
+  await db.schema.dropTable('org_invitation_locks').execute();
   await db.schema.dropTable('org_invitations').execute();
 }
