@@ -135,6 +135,7 @@ export async function seedDatabase(databaseUrl: string, log: (line: string) => v
         lastUsed: rand() < 0.3 ? 0 : Math.min(nowSec, createdSec + Math.floor(rand() * 90 * 86400)),
         revokedAt: rand() < 0.05 ? Math.min(nowSec, createdSec + 3600) : 0,
         oidc: null,
+        boundOrgId: null,
       };
       return tokenToRow(token);
     };

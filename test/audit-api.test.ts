@@ -123,10 +123,12 @@ for (const kind of databaseKinds()) {
       const w = await world();
       const ua = { 'user-agent': 'audit-shape/1.0' };
       h.clock.advance(1000);
-      // alice adds carol as a member
+      // alice invites carol; carol accepts and so becomes a member
       const carol = await makePerson(h);
       const addedAt = h.clock.nowSec();
-      const added = await call(h, 'PUT', `/api/orgs/${w.org.name}/members/${carol.user.login}`, { token: w.alice.token, body: {}, headers: ua });
+      const invited = await call(h, 'PUT', `/api/orgs/${w.org.name}/members/${carol.user.login}`, { token: w.alice.token, body: {}, headers: ua });
+      assert.equal(invited.statusCode, 202, invited.body);
+      const added = await call(h, 'POST', `/api/user/invitations/${invited.json().invitation.id}/accept`, { token: carol.token, headers: ua });
       assert.equal(added.statusCode, 200, added.body);
       // alice creates an expiring admin organization token
       h.clock.advance(1000);
@@ -156,6 +158,12 @@ for (const kind of databaseKinds()) {
       const events = (await list(w.org.name, w.alice.token)).auditLogEvents;
       const byEvent = (name: string) => events.filter((e) => e.event === name);
       const alice = { name: w.alice.user.name || w.alice.user.login, githubLogin: w.alice.user.login };
+      const carolActor = { name: carol.user.name || carol.user.login, githubLogin: carol.user.login };
+
+      const memberInvited = byEvent('member_invited').find((e) => e.target === `invitation ${carol.user.login}`)!;
+      assert.equal(memberInvited.description, `${w.alice.user.login} invited ${carol.user.login} to the organization as member`);
+      assert.deepEqual(memberInvited.user, alice);
+      assert.equal(memberInvited.requestId, invited.headers['x-request-id']);
 
       const memberAdded = byEvent('member_added').find((e) => e.target === `user ${carol.user.login}`)!;
       assert.deepEqual(
@@ -164,17 +172,17 @@ for (const kind of databaseKinds()) {
           id: 'string',
           timestamp: addedAt,
           event: 'member_added',
-          description: `${w.alice.user.login} added ${carol.user.login} to the organization as member`,
+          description: `${carol.user.login} added ${carol.user.login} to the organization as member`,
           sourceIP: '127.0.0.1',
           userAgent: 'audit-shape/1.0',
           requestId: 'string',
-          user: alice,
+          user: carolActor,
           tokenID: memberAdded.tokenID,
           target: `user ${carol.user.login}`,
         },
       );
       assert.equal(memberAdded.requestId, added.headers['x-request-id']);
-      assert.ok(memberAdded.tokenID, 'the personal token alice used');
+      assert.ok(memberAdded.tokenID, 'the personal token carol used');
       assert.equal(memberAdded.tokenName, undefined, 'personal tokens have no name');
 
       const deployCreated = byEvent('access_token_created').find((e) => e.target === 'organization_token deploy')!;
@@ -266,7 +274,7 @@ for (const kind of databaseKinds()) {
 
       const names = (body: { auditLogEvents: WireEvent[] }) => body.auditLogEvents.map((e) => e.target);
       assert.deepEqual(names(await list(w.org.name, w.alice.token, `startTime=${t0}&endTime=${t0 + 1}`)), ['organization_token f-end-of-t0', 'organization_token f-at-t0']);
-      assert.deepEqual(names(await list(w.org.name, w.alice.token, `startTime=${t0 + 1}`)), [`user ${w.outsider.user.login}`, 'organization_token f-at-t1']);
+      assert.deepEqual(names(await list(w.org.name, w.alice.token, `startTime=${t0 + 1}`)), [`invitation ${w.outsider.user.login}`, 'organization_token f-at-t1']);
       assert.deepEqual(names(await list(w.org.name, w.alice.token, `startTime=${t0}&endTime=${t0 + 2}&event=access_token_created`)), [
         'organization_token f-at-t1',
         'organization_token f-end-of-t0',
@@ -287,8 +295,8 @@ for (const kind of databaseKinds()) {
       assert.deepEqual((await list(w.org.name, w.alice.token, `user=${w.bob.user.login}`)).auditLogEvents, []);
 
       const memberAdds = (await list(w.org.name, w.alice.token, 'event=member_added')).auditLogEvents;
-      assert.deepEqual(memberAdds.map((e) => e.target), [`user ${w.outsider.user.login}`, `user ${w.bob.user.login}`, `user ${w.alice.user.login}`]);
-      assert.deepEqual((await list(w.org.name, w.alice.token, `event=member_added&user=${w.alice.user.login}`)).auditLogEvents.length, 1);
+      assert.deepEqual(memberAdds.map((e) => e.target), [`user ${w.bob.user.login}`, `user ${w.alice.user.login}`]);
+      assert.deepEqual((await list(w.org.name, w.alice.token, `event=member_invited&user=${w.alice.user.login}`)).auditLogEvents.length, 1);
       // empty filters mean no filter, as an empty form field does
       assert.equal((await list(w.org.name, w.alice.token, 'user=&event=')).auditLogEvents.length, (await list(w.org.name, w.alice.token)).auditLogEvents.length);
       // events of other organizations never show

@@ -96,7 +96,12 @@ function suite(kind: DatabaseKind): void {
       server = await startServer(db.url, { TESSERA_LOG_LEVEL: 'info', TESSERA_ALLOW_LOOPBACK_ISSUERS: '1' });
       await apiCall('POST', '/api/orgs', { name: ORG });
       await apiCall('POST', '/api/users', { login: BOB.login, email: BOB.email, password: BOB.password });
-      await apiCall('PUT', `/api/orgs/${ORG}/members/${BOB.login}`, { role: 'member' });
+      // Membership is by invitation; the operator adds directly (test/security-x01-x02.test.ts covers invitations).
+      const added = spawnSync(process.execPath, [BIN, 'admin', 'add-member', ORG, BOB.login, '--role', 'member'], {
+        env: { ...process.env, TESSERA_DATABASE_URL: db.url, TESSERA_LOG_LEVEL: 'warn' },
+        encoding: 'utf8',
+      });
+      assert.equal(added.status, 0, added.stderr);
 
       browser = await launchBrowser();
       const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'UTC', bypassCSP: true });

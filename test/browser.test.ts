@@ -202,11 +202,43 @@ function suite(): void {
       await page.getByRole('row').filter({ hasText: 'deploy' }).filter({ hasText: 'admin' }).waitFor();
       await checkA11y(page, 'organization tokens');
 
+      // Membership is by invitation: alice invites bob, who accepts in his own console.
       await nav('Members').click();
       await heading('Members · acme').waitFor();
       await page.getByLabel('Login', { exact: true }).fill(BOB.login);
-      await page.getByRole('button', { name: 'Add member' }).click();
+      await page.getByRole('button', { name: 'Invite', exact: true }).click();
+      await page.getByText(`Invitation sent to ${BOB.login}`, { exact: false }).waitFor();
+      const pending = page.getByRole('table', { name: 'Pending invitations' });
+      await pending.getByRole('row').filter({ hasText: BOB.login }).waitFor();
+      await pending.getByRole('button', { name: `Cancel the invitation of ${BOB.login}` }).waitFor();
+      await checkA11y(page, 'members with a pending invitation');
+      assert.equal(await page.getByRole('row').filter({ hasText: BOB.email }).count(), 0, 'not a member before accepting');
+
+      const bobContext = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'UTC', bypassCSP: true });
+      try {
+        const bobPage = await bobContext.newPage();
+        bobPage.setDefaultTimeout(10_000);
+        await bobPage.goto('/invitations');
+        await bobPage.getByLabel('Login', { exact: true }).fill(BOB.login);
+        await bobPage.getByLabel('Password', { exact: true }).fill(BOB.password);
+        await bobPage.getByRole('button', { name: 'Sign in' }).click();
+        await bobPage.getByRole('heading', { name: 'Invitations', exact: true }).waitFor();
+        const invitation = bobPage.getByRole('table', { name: 'Pending invitations' }).getByRole('row').filter({ hasText: 'acme' });
+        await invitation.waitFor();
+        await checkA11y(bobPage, 'invitations');
+        await screenshot(bobPage, '05b-invitations');
+        await bobPage.getByRole('button', { name: 'Accept the invitation to acme' }).click();
+        await bobPage.getByText('No pending invitations.').waitFor();
+        // The organization is his now: it shows in the navigation.
+        await bobPage.getByRole('navigation').getByRole('link', { name: 'acme', exact: true }).waitFor();
+        await checkA11y(bobPage, 'invitations answered');
+      } finally {
+        await bobContext.close();
+      }
+      await page.reload();
+      await heading('Members · acme').waitFor();
       await page.getByRole('row').filter({ hasText: BOB.email }).waitFor();
+      await page.getByText('No pending invitations.').waitFor();
       await checkA11y(page, 'members');
 
       await nav('Teams').click();
@@ -267,7 +299,7 @@ function suite(): void {
       const table = page.getByRole('table', { name: 'Audit log' });
       await table.waitFor();
       const text = (await table.textContent()) ?? '';
-      for (const event of ['organization_created', 'member_added', 'team_created', 'team_member_added', 'access_token_created']) {
+      for (const event of ['organization_created', 'member_invited', 'invitation_accepted', 'member_added', 'team_created', 'team_member_added', 'access_token_created']) {
         assert.ok(text.includes(event), `audit log lacks ${event}`);
       }
       await checkA11y(page, 'audit log');

@@ -189,6 +189,7 @@ for (const kind of databaseKinds()) {
             lastUsed: 0,
             revokedAt: 0,
             oidc: null,
+            boundOrgId: null,
           });
         }
       });

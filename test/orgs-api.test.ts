@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { databaseKinds } from './support/databases.js';
-import { call, expectError, makeOrg, makePerson, makeToken, startHarness, type Harness } from './support/harness.js';
+import { addMember, call, expectError, makeOrg, makePerson, makeToken, startHarness, type Harness } from './support/harness.js';
 
 for (const kind of databaseKinds()) {
   describe(`organizations, members and teams (${kind})`, () => {
@@ -28,15 +28,19 @@ for (const kind of databaseKinds()) {
       expectError(await call(h, 'POST', '/api/orgs', { token: orgToken.value, body: { name: 'by-token' } }), 403, 'forbidden');
     });
 
-    it('members: admins add, change and remove; members read; outsiders get 404', async () => {
+    it('members: admins invite, change and remove; invitees accept; members read; outsiders get 404', async () => {
       const admin = await makePerson(h);
       const bob = await makePerson(h);
       const carol = await makePerson(h);
       const org = await makeOrg(h, admin.user);
       const members = `/api/orgs/${org.name}/members`;
+      // Someone who is not a member is invited (202), and becomes a member by accepting.
       const put = await call(h, 'PUT', `${members}/${bob.user.login}`, { token: admin.token, body: { role: 'member' } });
-      assert.equal(put.statusCode, 200, put.body);
-      assert.deepEqual(put.json(), { role: 'member', created: true });
+      assert.equal(put.statusCode, 202, put.body);
+      assert.equal(put.json().invitation.role, 'member');
+      const accepted = await call(h, 'POST', `/api/user/invitations/${put.json().invitation.id}/accept`, { token: bob.token });
+      assert.equal(accepted.statusCode, 200, accepted.body);
+      assert.deepEqual(accepted.json(), { organization: org.name, role: 'member' });
       const list = await call(h, 'GET', members, { token: bob.token });
       assert.equal(list.statusCode, 200);
       assert.deepEqual(
@@ -47,10 +51,12 @@ for (const kind of databaseKinds()) {
       expectError(await call(h, 'GET', members, { token: carol.token }), 404, 'org_not_found');
       expectError(await call(h, 'GET', `/api/orgs/${org.name}`, { token: carol.token }), 404, 'org_not_found');
       expectError(await call(h, 'GET', `/api/orgs/no-such-org`, { token: carol.token }), 404, 'org_not_found');
-      expectError(await call(h, 'PUT', `${members}/nobody-here`, { token: admin.token, body: {} }), 404, 'user_not_found');
+      assert.equal((await call(h, 'PUT', `${members}/nobody-here`, { token: admin.token, body: {} })).statusCode, 202, 'unknown logins are invited like anyone');
       expectError(await call(h, 'PUT', `${members}/${bob.user.login}`, { token: admin.token, body: { role: 'owner' } }), 400, 'invalid_request');
-      // promote, then the last admin rule
-      assert.equal((await call(h, 'PUT', `${members}/${bob.user.login}`, { token: admin.token, body: { role: 'admin' } })).json().role, 'admin');
+      // promote (an existing member's role changes at once), then the last admin rule
+      const promoted = await call(h, 'PUT', `${members}/${bob.user.login}`, { token: admin.token, body: { role: 'admin' } });
+      assert.equal(promoted.statusCode, 200, promoted.body);
+      assert.deepEqual(promoted.json(), { role: 'admin', created: false });
       assert.equal((await call(h, 'DELETE', `${members}/${admin.user.login}`, { token: bob.token })).statusCode, 204);
       expectError(await call(h, 'GET', members, { token: admin.token }), 404, 'org_not_found');
       expectError(await call(h, 'PUT', `${members}/${bob.user.login}`, { token: bob.token, body: { role: 'member' } }), 409, 'last_admin');
@@ -63,7 +69,7 @@ for (const kind of databaseKinds()) {
       const dev = await makePerson(h);
       const outsider = await makePerson(h);
       const org = await makeOrg(h, admin.user);
-      await call(h, 'PUT', `/api/orgs/${org.name}/members/${dev.user.login}`, { token: admin.token, body: {} });
+      await addMember(h, org, dev.user);
       const teams = `/api/orgs/${org.name}/teams`;
       const created = await call(h, 'POST', teams, { token: admin.token, body: { name: 'platform', description: 'infra', maintainer: dev.user.login } });
       assert.equal(created.statusCode, 200, created.body);
@@ -98,8 +104,13 @@ for (const kind of databaseKinds()) {
       const admin = await makePerson(h);
       const bob = await makePerson(h);
       const org = await makeOrg(h, admin.user);
+      h.clock.advance(1);
+      const invited = await call(h, 'PUT', `/api/orgs/${org.name}/members/${bob.user.login}`, { token: admin.token, body: {} });
+      assert.equal(invited.statusCode, 202, invited.body);
+      h.clock.advance(1);
+      const accepted = await call(h, 'POST', `/api/user/invitations/${invited.json().invitation.id}/accept`, { token: bob.token });
+      assert.equal(accepted.statusCode, 200, accepted.body);
       const steps: Array<['PUT' | 'POST' | 'DELETE', string, unknown?]> = [
-        ['PUT', `/api/orgs/${org.name}/members/${bob.user.login}`, {}],
         ['PUT', `/api/orgs/${org.name}/members/${bob.user.login}`, { role: 'admin' }],
         ['POST', `/api/orgs/${org.name}/teams`, { name: 'red' }],
         ['PUT', `/api/orgs/${org.name}/teams/red/members/${bob.user.login}`, { role: 'maintainer' }],
@@ -116,6 +127,8 @@ for (const kind of databaseKinds()) {
       assert.deepEqual(actions, [
         'organization_created',
         'member_added',
+        'member_invited',
+        'invitation_accepted',
         'member_added',
         'member_role_changed',
         'team_created',

@@ -352,6 +352,8 @@ for (const kind of databaseKinds()) {
               return issuerA.issuer.id;
             case 'policyId':
               return issuerA.policy.id;
+            case 'invitationId':
+              return '00000000-0000-4000-8000-000000000000';
             case 'tokenId':
               if (path.startsWith('/api/user/')) return victimPersonal.id;
               return path.includes('/teams/') ? teamTokT.id : orgTokA.id;

@@ -27,7 +27,9 @@ function registerAddMember(admin: Command): void {
     .argument('<login>', 'login of the user')
     .addOption(new Option('--role <role>', 'role in the organization').choices(['admin', 'member']).default('member'))
     .action(async (org: string, login: string, opts: AdminOptions & { role: 'admin' | 'member' }) => {
+      // The operator adds directly (SYSTEM never gets an invitation back).
       const result = await withDatabase(opts, (deps) => setMember(deps, ADMIN_CONTEXT, SYSTEM, org, login, opts.role));
+      if (result.kind !== 'member') throw new Error('add-member: expected a direct addition');
       if (opts.json) printJson({ organization: org, login, role: result.role, created: result.created });
       else process.stdout.write(`${login} is ${result.role === 'admin' ? 'an admin' : 'a member'} of ${org}${result.created ? '' : ' (updated)'}\n`);
     });

@@ -43,7 +43,10 @@ export type ErrorCode =
   | 'issuer_keys_unavailable'
   | 'policy_not_found'
   | 'policy_invalid'
-  | 'too_many_registrations';
+  | 'too_many_registrations'
+  // membership invitations
+  | 'invitation_not_found'
+  | 'too_many_invitations';
 
 export class DomainError extends Error {
   readonly code: ErrorCode;

@@ -7,14 +7,46 @@ import type { Organization, Team, TokenRecord, User } from './records.js';
  * database itself.
  */
 export type Principal =
-  | { kind: 'user'; user: User; token: TokenRecord | null }
+  | UserPrincipal
   | { kind: 'organization'; org: Organization; token: TokenRecord }
   | { kind: 'team'; org: Organization; team: Team; token: TokenRecord }
   | { kind: 'system' };
+
+/**
+ * A person. `boundOrg` is set (by authentication) for a personal token minted by token exchange:
+ * the organization it is bound to, named in `GET /api/user`. Rules read `token.boundOrgId`, which
+ * storage always fills, never the absence of `boundOrg`.
+ */
+export interface UserPrincipal {
+  kind: 'user';
+  user: User;
+  token: TokenRecord | null;
+  boundOrg?: Organization;
+}
 
 export const SYSTEM: Principal = { kind: 'system' };
 
 /** The token the principal authenticated with, if any. */
 export function principalToken(p: Principal): TokenRecord | null {
   return p.kind === 'system' ? null : p.token;
+}
+
+/**
+ * The organization a person's credential is bound to (an exchanged personal token), or null when
+ * it reaches everything its owner may.
+ */
+export function boundOrgId(p: Principal): string | null {
+  return p.kind === 'user' ? (p.token?.boundOrgId ?? null) : null;
+}
+
+/**
+ * True when a person acts through a console session or a personal token they created themselves
+ * (tokens the operator mints with `tessera admin create-user --token` record the user as their
+ * creator, and so count). A token minted by token exchange was created by an issuer's policy,
+ * not by the person: it is not theirs in this sense, whoever it names (catalog X01).
+ */
+export function isOwnCredential(p: Principal): p is UserPrincipal {
+  if (p.kind !== 'user') return false;
+  if (p.token === null) return true;
+  return p.token.boundOrgId === null && p.token.createdByUserId === p.user.id;
 }

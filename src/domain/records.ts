@@ -59,6 +59,12 @@ export interface TokenRecord {
   /** Unix seconds; 0 = not revoked. */
   revokedAt: number;
   oidc: OidcOrigin | null;
+  /**
+   * The organization a personal token minted by token exchange is bound to (API.md section 5):
+   * it reaches that organization only and never carries site-administrator power. Null for every
+   * other token. Kept apart from `orgId`, which says who owns a token and keys the name index.
+   */
+  boundOrgId: string | null;
 }
 
 /** A token together with what it belongs to, as read for authentication in one query. */
@@ -67,6 +73,8 @@ export interface Credential {
   user: User | null;
   org: Organization | null;
   team: Team | null;
+  /** The organization a bound personal token is bound to (TokenRecord.boundOrgId), when it still exists. */
+  boundOrg: Organization | null;
 }
 
 export interface Member {
@@ -82,6 +90,26 @@ export interface TeamMember {
 export interface OrgMembership {
   org: Organization;
   role: OrgRole;
+}
+
+/**
+ * A pending invitation to join an organization (API.md section 5). `userId` is null when no user
+ * had the login at invitation time: such an invitation is listed like any other, so admins cannot
+ * tell, and nobody can ever accept it.
+ */
+export interface Invitation {
+  id: string;
+  orgId: string;
+  orgName: string;
+  login: string;
+  userId: string | null;
+  role: OrgRole;
+  /** The inviting admin's login. */
+  invitedBy: string;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  /** Milliseconds since the epoch. */
+  expiresAt: number;
 }
 
 export interface AuditEvent {

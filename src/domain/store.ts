@@ -4,6 +4,7 @@ import type {
   AuditEvent,
   AuditFilter,
   Credential,
+  Invitation,
   Member,
   OrgMembership,
   OrgRole,
@@ -151,4 +152,30 @@ export interface Store {
    * many of each went; the caller repeats while a full batch went.
    */
   purgeExchanges(expiredBy: number, nowSec: number, limit: number): Promise<{ tokens: number; jtis: number }>;
+
+  // membership invitations
+  /**
+   * Stores the invitation, replacing the one of the same organization and login if any (one
+   * invitation per organization and login; the newer one wins).
+   */
+  upsertInvitation(invitation: Invitation): Promise<void>;
+  /**
+   * Taken first in a transaction that invites `login`: holds off other transactions inviting the
+   * same login until this one ends, so the count of pending invitations they read is exact.
+   */
+  lockInvitee(login: string): Promise<void>;
+  /** Invitations for `login` (of any organization) that have not expired by `nowMs`. */
+  countPendingInvitations(login: string, nowMs: number): Promise<number>;
+  /** The organization's invitations that have not expired by `nowMs`, newest first. */
+  listOrgInvitations(orgId: string, nowMs: number): Promise<Invitation[]>;
+  /** The user's invitations that have not expired by `nowMs`, newest first. */
+  listUserInvitations(userId: string, nowMs: number): Promise<Invitation[]>;
+  /** The invitation with this id (expired or not), with its organization's name. */
+  findInvitation(id: string): Promise<Invitation | undefined>;
+  /** True when this call deleted it: of two racing answers, one wins. */
+  deleteInvitation(id: string): Promise<boolean>;
+  /** Deletes the invitations of `login` to the organization (it became a member otherwise). */
+  deleteInvitationsFor(orgId: string, login: string): Promise<void>;
+  /** Deletes invitations that expired by `nowMs`; returns how many. */
+  purgeExpiredInvitations(nowMs: number): Promise<number>;
 }

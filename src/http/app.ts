@@ -13,6 +13,7 @@ import { registerAuditRoutes } from './routes/audit.js';
 import { consoleRoutes } from './routes/console.js';
 import { registerExpirationRoutes } from './routes/expirations.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerInvitationRoutes } from './routes/invitations.js';
 import { registerAuthPolicyRoutes } from './routes/auth-policies.js';
 import { registerOidcIssuerRoutes } from './routes/oidc-issuers.js';
 import { oauthTokenRoutes } from './routes/oauth-token.js';
@@ -168,6 +169,7 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
   registerTokenRoutes(app, deps);
   registerOrgRoutes(app, deps);
   registerTeamRoutes(app, deps);
+  registerInvitationRoutes(app, deps);
   registerSessionRoutes(app, deps);
   registerSetupRoutes(app, deps);
   registerUsersRoutes(app, deps);

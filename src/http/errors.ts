@@ -43,6 +43,9 @@ export const STATUS: Record<ErrorCode, number> = {
   policy_not_found: 404,
   policy_invalid: 400,
   too_many_registrations: 429,
+  // membership invitations
+  invitation_not_found: 404,
+  too_many_invitations: 409,
 };
 
 /** The REST error body of API.md section 1. */

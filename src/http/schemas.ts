@@ -90,7 +90,14 @@ export const UserBody = Type.Object(
     isManagedByMultiOrg: Type.Boolean(),
     siteAdmin: Type.Boolean(),
     tokenInfo: Type.Optional(Type.Object({ name: Type.String(), organization: Type.String(), team: Type.String() })),
-    token: Type.Optional(Type.Object({ id: Type.String(), type: Type.String(), expires: Type.Integer() })),
+    token: Type.Optional(
+      Type.Object({
+        id: Type.String(),
+        type: Type.String(),
+        expires: Type.Integer(),
+        organization: Type.Optional(Type.String({ description: 'the organization a personal token minted by token exchange is bound to; it reaches no other' })),
+      }),
+    ),
   },
   { $id: 'User', title: 'User' },
 );
@@ -275,7 +282,26 @@ export const PolicyTestResult = Type.Object(
   { $id: 'PolicyTestResult', title: 'PolicyTestResult' },
 );
 
+// membership invitations
+
+export const InvitationBody = Type.Object(
+  {
+    id: Type.String(),
+    organization: Type.String({ description: 'the organization the invitee is invited to' }),
+    login: Type.String({ description: 'the login invited, as the admin wrote it' }),
+    role: Type.Union([Type.Literal('admin'), Type.Literal('member')], { description: 'the role the invitee gets on accepting' }),
+    invitedBy: Type.String({ description: "the inviting admin's login" }),
+    created: Type.String({ description: 'ISO 8601 UTC' }),
+    expires: Type.Integer({ description: 'unix seconds' }),
+  },
+  { $id: 'Invitation', title: 'Invitation' },
+);
+
+export const InvitationList = Type.Object({ invitations: Type.Array(Type.Ref('Invitation')) }, { $id: 'InvitationList', title: 'InvitationList' });
+
 export const sharedSchemas = [
+  InvitationBody,
+  InvitationList,
   ErrorBody,
   AccessToken,
   TokenList,

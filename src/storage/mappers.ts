@@ -5,6 +5,8 @@ import type { SessionRecord } from '../domain/records.js';
 import type { SessionsTable } from './schema.js';
 import type { AuthPolicy, OidcIssuer } from '../domain/records.js';
 import type { AuthPoliciesTable, OidcIssuersTable } from './schema.js';
+import type { Invitation } from '../domain/records.js';
+import type { OrgInvitationsTable } from './schema.js';
 
 /** One mapper per table between rows and domain records. */
 /** Password hashes stay in storage: the User record never carries one. */
@@ -71,6 +73,7 @@ export function tokenFromRow(r: TokensTable): TokenRecord {
       r.oidc_issuer_id && r.oidc_issuer_name && r.oidc_subject !== null
         ? { issuerId: r.oidc_issuer_id, issuerName: r.oidc_issuer_name, subject: r.oidc_subject }
         : null,
+    boundOrgId: r.bound_org_id ?? null,
   };
 }
 
@@ -96,6 +99,7 @@ export function tokenToRow(t: TokenRecord): TokensTable {
     oidc_issuer_id: t.oidc?.issuerId ?? null,
     oidc_issuer_name: t.oidc?.issuerName ?? null,
     oidc_subject: t.oidc?.subject ?? null,
+    bound_org_id: t.boundOrgId,
   };
 }
 
@@ -221,4 +225,24 @@ export function authPolicyToRow(p: AuthPolicy): AuthPoliciesTable {
     created_at: p.createdAt,
     modified_at: p.modifiedAt,
   };
+}
+
+// membership invitations
+
+export function invitationFromRow(r: OrgInvitationsTable & { org_name: string }): Invitation {
+  return {
+    id: r.id,
+    orgId: r.org_id,
+    orgName: r.org_name,
+    login: r.login,
+    userId: r.user_id,
+    role: orgRole(r.role),
+    invitedBy: r.invited_by,
+    createdAt: Number(r.created_at),
+    expiresAt: Number(r.expires_at),
+  };
+}
+
+export function invitationToRow(i: Invitation): OrgInvitationsTable {
+  return { id: i.id, org_id: i.orgId, login: i.login, user_id: i.userId, role: i.role, invited_by: i.invitedBy, created_at: i.createdAt, expires_at: i.expiresAt };
 }

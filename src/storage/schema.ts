@@ -63,6 +63,7 @@ export interface TokensTable {
   oidc_issuer_id: string | null;
   oidc_issuer_name: string | null;
   oidc_subject: string | null;
+  bound_org_id: string | null;
 }
 
 export interface AuditEventsTable {
@@ -133,6 +134,23 @@ export interface OidcJtiTable {
   expires_at: number;
 }
 
+/** A pending membership invitation; `user_id` is null when the login named no user. */
+export interface OrgInvitationsTable {
+  id: string;
+  org_id: string;
+  login: string;
+  user_id: string | null;
+  role: string;
+  invited_by: string;
+  created_at: number;
+  expires_at: number;
+}
+
+/** Serialises invitations of one login (see the migration 2026-12-04-member-invitations). */
+export interface OrgInvitationLocksTable {
+  login: string;
+}
+
 export interface Database {
   users: UsersTable;
   organizations: OrganizationsTable;
@@ -146,4 +164,6 @@ export interface Database {
   oidc_issuers: OidcIssuersTable;
   auth_policies: AuthPoliciesTable;
   oidc_jti: OidcJtiTable;
+  org_invitations: OrgInvitationsTable;
+  org_invitation_locks: OrgInvitationLocksTable;
 }

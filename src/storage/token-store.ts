@@ -30,7 +30,7 @@ export abstract class TokenStore extends PeopleStore {
   }
 
   async findCredential(tokenHash: string): Promise<Credential | undefined> {
-    // One round trip: the token with its owner, organization and team.
+    // One round trip: the token with its owner, organization, team and binding organization.
     const [row] = await this.hot(
       'findCredential',
       () =>
@@ -38,12 +38,15 @@ export abstract class TokenStore extends PeopleStore {
           .selectFrom('tokens')
           .leftJoin('users', 'users.id', 'tokens.user_id')
           .leftJoin('organizations', 'organizations.id', 'tokens.org_id')
+          .leftJoin('organizations as bound', 'bound.id', 'tokens.bound_org_id')
           .leftJoin('teams', 'teams.id', 'tokens.team_id')
           .selectAll('tokens')
           .select([
             ...OWNER_COLUMNS,
             'organizations.name as o_name',
             'organizations.created_at as o_created_at',
+            'bound.name as b_name',
+            'bound.created_at as b_created_at',
             'teams.name as t_name',
             'teams.description as t_description',
             'teams.created_at as t_created_at',
@@ -59,7 +62,8 @@ export abstract class TokenStore extends PeopleStore {
       row.team_id && row.org_id && row.t_name !== null
         ? teamFromRow({ id: row.team_id, org_id: row.org_id, name: row.t_name, description: row.t_description ?? '', created_at: row.t_created_at ?? 0 })
         : null;
-    return { token, user, org, team };
+    const boundOrg = row.bound_org_id && row.b_name !== null ? orgFromRow({ id: row.bound_org_id, name: row.b_name, created_at: row.b_created_at ?? 0 }) : null;
+    return { token, user, org, team, boundOrg };
   }
 
   async findToken(id: string): Promise<TokenRecord | undefined> {

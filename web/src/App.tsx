@@ -5,6 +5,7 @@ import { Link, Navigate, Route, Routes, useLocation, useNavigate, useParams } fr
 import { AccountPage } from './pages/Account';
 import { AuditPage } from './pages/Audit';
 import { ExpirationsPage } from './pages/Expirations';
+import { InvitationsPage } from './pages/Invitations';
 import { MembersPage } from './pages/Members';
 import { NewOrgPage } from './pages/NewOrg';
 import { OrgLayout, OrgTokensPage } from './pages/Org';
@@ -97,6 +98,7 @@ function Shell() {
               <Menu.Dropdown>
                 <Menu.Label>{user.name || user.githubLogin}</Menu.Label>
                 <Menu.Item onClick={() => navigate('/account')}>Account</Menu.Item>
+                <Menu.Item onClick={() => navigate('/invitations')}>Invitations</Menu.Item>
                 {user.siteAdmin && <Menu.Item onClick={() => navigate('/admin/users')}>Users</Menu.Item>}
                 <Menu.Divider />
                 <Menu.Item onClick={() => void signOut().then(() => navigate('/'))}>Sign out</Menu.Item>
@@ -139,6 +141,7 @@ function Shell() {
             Account
           </Text>
           {link('/account', 'Account')}
+          {link('/invitations', 'Invitations')}
           {user.siteAdmin && link('/admin/users', 'Users')}
         </AppShell.Section>
       </AppShell.Navbar>
@@ -165,6 +168,7 @@ function Shell() {
             />
           </Route>
           <Route path="/account" element={<AccountPage />} />
+          <Route path="/invitations" element={<InvitationsPage />} />
           <Route path="/admin/users" element={<UsersPage />} />
           <Route path="*" element={<NotFound />} />
         </Routes>

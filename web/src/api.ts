@@ -20,6 +20,9 @@ export type AuditEvent = Schemas['AuditLogEvent'];
 export type AuditLogList = Schemas['AuditLogList'];
 export type ExpiringToken = Schemas['ExpirationToken'];
 export type Expirations = Schemas['TokenExpirations'];
+/** A pending membership invitation, as its invitee and the organization's admins see it. */
+export type Invitation = Schemas['Invitation'];
+export type InvitationList = Schemas['InvitationList'];
 
 /** The JSON body of a GET's 200 reply, for replies that have no named schema. */
 type GetReply<P extends keyof ApiPaths> = ApiPaths[P]['get'] extends { responses: { 200: { content: { 'application/json': infer R } } } } ? R : never;
@@ -84,6 +87,11 @@ export const paths = {
   authPolicy: (org: string, policyId: string) => `/api/orgs/${enc(org)}/auth/policies/${enc(policyId)}`,
   policyTest: (org: string, issuerId: string) => `/api/orgs/${enc(org)}/oidc/issuers/${enc(issuerId)}/policies/test`,
   oidcExchanges: (org: string) => `/api/orgs/${enc(org)}/oidc/exchanges`,
+  myInvitations: () => '/api/user/invitations',
+  acceptInvitation: (id: string) => `/api/user/invitations/${enc(id)}/accept`,
+  declineInvitation: (id: string) => `/api/user/invitations/${enc(id)}/decline`,
+  orgInvitations: (org: string) => `/api/orgs/${enc(org)}/invitations`,
+  orgInvitation: (org: string, id: string) => `/api/orgs/${enc(org)}/invitations/${enc(id)}`,
 };
 
 /**

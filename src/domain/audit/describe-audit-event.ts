@@ -88,6 +88,14 @@ function sentence(action: string, who: string, targetType: string | null, name: 
       return `${who} changed the role of ${name}${previousRole ? ` from ${previousRole}` : ''}${role ? ` to ${role}` : ''}`;
     case 'member_removed':
       return `${who} removed ${name} from the organization`;
+    case 'member_invited':
+      return `${who} invited ${name} to the organization${role ? ` as ${role}` : ''}`;
+    case 'invitation_accepted':
+      return `${who} accepted the invitation to the organization${role ? ` as ${role}` : ''}`;
+    case 'invitation_declined':
+      return `${who} declined the invitation to the organization`;
+    case 'invitation_canceled':
+      return `${who} canceled the invitation of ${name}`;
     case 'team_created':
       return `${who} created team ${name}`;
     case 'team_deleted': {

@@ -121,6 +121,10 @@ async function exchange(deps: Deps, ctx: RequestContext, request: ExchangeReques
     type,
     userId,
     orgId: type === 'personal' ? null : org.id,
+    // A personal token is bound to this organization: it reaches nothing else and never carries
+    // site-administrator power (catalog X01), whoever it names. It stays owned by no organization
+    // (orgId null), so organization listings and the token name index do not see it.
+    boundOrgId: type === 'personal' ? org.id : null,
     teamId,
     name: type === 'personal' ? '' : `oidc-${randomBytes(9).toString('base64url')}`,
     description: `exchanged an ID token of ${issuer.name} for ${sub}`.slice(0, 1024),

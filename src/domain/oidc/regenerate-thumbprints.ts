@@ -1,5 +1,5 @@
 import type { Deps, RequestContext } from '../deps.js';
-import { orgAdminAccess } from '../orgs/org-access.js';
+import { orgPersonAdminAccess } from '../orgs/org-access.js';
 import type { Principal } from '../principal.js';
 import type { OidcIssuer } from '../records.js';
 import { discoverIssuer } from './discover-issuer.js';
@@ -13,7 +13,7 @@ import { saveIssuerChange } from './save-issuer-change.js';
  * the URL.
  */
 export async function regenerateThumbprints(deps: Deps, ctx: RequestContext, principal: Principal, orgName: string, issuerId: string): Promise<OidcIssuer> {
-  const { org } = await orgAdminAccess(deps, principal, orgName);
+  const { org } = await orgPersonAdminAccess(deps, principal, orgName, 'regenerate thumbprints');
   const current = await findIssuerOrFail(deps, org, issuerId);
   const discovered = await discoverIssuer(current.url, deps.oidc.fetch, []);
   const updated: OidcIssuer = { ...current, thumbprints: discovered.thumbprints, jwksUri: discovered.jwksUri, modifiedAt: deps.clock.now() };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { recordAudit } from '../audit/record-audit.js';
 import type { Deps, RequestContext } from '../deps.js';
 import { fail, RetryLaterError } from '../errors.js';
-import { orgAdminAccess } from '../orgs/org-access.js';
+import { orgPersonAdminAccess } from '../orgs/org-access.js';
 import type { Principal } from '../principal.js';
 import type { AuthPolicy, OidcIssuer } from '../records.js';
 import { discoverIssuer } from './discover-issuer.js';
@@ -24,7 +24,7 @@ export interface RegisterIssuerInput {
  * no policies, which denies every exchange until an admin writes some.
  */
 export async function registerIssuer(deps: Deps, ctx: RequestContext, principal: Principal, orgName: string, input: RegisterIssuerInput): Promise<{ issuer: OidcIssuer; policy: AuthPolicy }> {
-  const { org } = await orgAdminAccess(deps, principal, orgName);
+  const { org } = await orgPersonAdminAccess(deps, principal, orgName, 'register OIDC issuers');
   const name = checkIssuerName(input.name);
   const maxExpiration = checkMaxExpiration(input.maxExpiration);
   const pins = checkThumbprints(input.thumbprints ?? []);

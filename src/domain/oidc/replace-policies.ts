@@ -1,7 +1,7 @@
 import { recordAudit } from '../audit/record-audit.js';
 import type { Deps, RequestContext } from '../deps.js';
 import { fail } from '../errors.js';
-import { orgAdminAccess } from '../orgs/org-access.js';
+import { orgPersonAdminAccess } from '../orgs/org-access.js';
 import type { Principal } from '../principal.js';
 import type { AuthPolicy } from '../records.js';
 import { validatePolicies, type CompiledPolicy } from './policy-definition.js';
@@ -19,7 +19,7 @@ export async function replacePolicies(
   policyId: string,
   policies: unknown,
 ): Promise<{ policy: AuthPolicy; warnings: PolicyWarning[] }> {
-  const { org } = await orgAdminAccess(deps, principal, orgName);
+  const { org } = await orgPersonAdminAccess(deps, principal, orgName, 'replace auth policies');
   const current = (await deps.store.findAuthPolicy(org.id, policyId)) ?? fail('policy_not_found', `policy '${policyId}' not found`);
   const compiled = compilePoliciesOrFail(policies);
   const definitions = compiled.map((p) => p.definition);

@@ -1,6 +1,6 @@
 import type { Deps, RequestContext } from '../deps.js';
 import { fail } from '../errors.js';
-import { orgAdminAccess } from '../orgs/org-access.js';
+import { orgPersonAdminAccess } from '../orgs/org-access.js';
 import type { Principal } from '../principal.js';
 import type { OidcIssuer } from '../records.js';
 import { saveIssuerChange } from './save-issuer-change.js';
@@ -18,7 +18,7 @@ export interface UpdateIssuerInput {
 
 /** Updates an issuer's name, thumbprints, maxExpiration or static key set (organization admins). */
 export async function updateIssuer(deps: Deps, ctx: RequestContext, principal: Principal, orgName: string, issuerId: string, input: UpdateIssuerInput): Promise<OidcIssuer> {
-  const { org } = await orgAdminAccess(deps, principal, orgName);
+  const { org } = await orgPersonAdminAccess(deps, principal, orgName, 'change OIDC issuers');
   const current = await findIssuerOrFail(deps, org, issuerId);
   if (input.url !== undefined && input.url !== current.url) fail('issuer_invalid', "an issuer's URL cannot change; register a new issuer instead");
   let jwks = current.jwks;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Deps, RequestContext } from '../deps.js';
 import { fail } from '../errors.js';
-import type { Principal } from '../principal.js';
+import { boundOrgId, type Principal } from '../principal.js';
 import type { Organization, User } from '../records.js';
 import { recordAudit } from '../audit/record-audit.js';
 
@@ -15,6 +15,8 @@ export const ORG_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/;
 export async function createOrg(deps: Deps, ctx: RequestContext, principal: Principal, name: string, owner: User): Promise<Organization> {
   const allowed = principal.kind === 'system' || (principal.kind === 'user' && principal.user.id === owner.id);
   if (!allowed) fail('forbidden', 'organizations are created by a person, who becomes their first admin');
+  // An exchanged token reaches only the organization that minted it (catalog X01).
+  if (boundOrgId(principal) !== null) fail('forbidden', 'a token minted by token exchange cannot create organizations');
   if (!ORG_NAME.test(name)) fail('name_invalid', 'organization names are 1 to 40 letters, digits, ., - or _');
   const org: Organization = { id: randomUUID(), name, createdAt: deps.clock.now() };
   await deps.store.transaction(async (tx) => {

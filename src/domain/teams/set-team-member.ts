@@ -4,7 +4,6 @@ import type { Principal } from '../principal.js';
 import type { TeamRole } from '../records.js';
 import { recordAudit } from '../audit/record-audit.js';
 import { findTeamOrFail, orgAdminAccess } from '../orgs/org-access.js';
-import { findUserOrFail } from '../users/create-user.js';
 
 /** Adds an organization member to a team or changes their team role (organization admins only). */
 export async function setTeamMember(
@@ -18,9 +17,11 @@ export async function setTeamMember(
 ): Promise<{ role: TeamRole; created: boolean }> {
   const { org } = await orgAdminAccess(deps, principal, orgName);
   const team = await findTeamOrFail(deps, org, teamName);
-  const user = await findUserOrFail(deps, login);
+  // Unknown logins and users who are not members get the same answer (catalog X14).
+  const notMember = (): never => fail('member_not_found', `'${login}' is not a member of '${orgName}'`);
+  const user = (await deps.store.findUserByLogin(login)) ?? notMember();
   return deps.store.transaction(async (tx) => {
-    if (!(await tx.findMemberRole(org.id, user.id))) fail('member_not_found', `'${login}' is not a member of '${orgName}'`);
+    if (!(await tx.findMemberRole(org.id, user.id))) notMember();
     const previous = await tx.findTeamRole(team.id, user.id);
     if (previous === role) return { role, created: false };
     await tx.upsertTeamMember(team.id, user.id, role, deps.clock.now());

@@ -3,6 +3,7 @@ import { nowSeconds } from '../clock.js';
 import type { Deps, RequestContext } from '../deps.js';
 import { DomainError } from '../errors.js';
 import type { Principal } from '../principal.js';
+import type { Organization, TokenRecord } from '../records.js';
 import { recordAudit } from '../audit/record-audit.js';
 import { hashTokenValue, parseTokenValue } from './token-format.js';
 
@@ -34,11 +35,11 @@ export async function authenticate(deps: Deps, ctx: RequestContext, header: stri
   if (!found || !timingSafeEqual(Buffer.from(found.token.tokenHash, 'hex'), Buffer.from(hash, 'hex'))) {
     throw new DomainError('token_invalid', GENERIC);
   }
-  const { token, user, org, team } = found;
+  const { token, user, org, team, boundOrg } = found;
   const now = nowSeconds(deps.clock);
   const principal: Principal | undefined =
-    token.type === 'personal' && user && user.disabledAt === null
-      ? { kind: 'user', user, token }
+    token.type === 'personal' && user && user.disabledAt === null && personalBindingHolds(token, boundOrg)
+      ? { kind: 'user', user, token, ...(boundOrg ? { boundOrg } : {}) }
       : token.type === 'organization' && org
         ? { kind: 'organization', org, token }
         : token.type === 'team' && org && team
@@ -69,4 +70,14 @@ export async function authenticate(deps: Deps, ctx: RequestContext, header: stri
   if (!principal) throw new DomainError('token_invalid', GENERIC);
   deps.lastUsed.note(token);
   return principal;
+}
+
+/**
+ * A personal token minted by token exchange must be bound to an organization that still exists.
+ * One that is not (minted before bindings were recorded, its issuer since deleted) or whose
+ * organization is gone is refused rather than let reach everything (catalog X01: fail closed).
+ */
+function personalBindingHolds(token: TokenRecord, boundOrg: Organization | null): boolean {
+  if (token.boundOrgId !== null) return boundOrg !== null && boundOrg.id === token.boundOrgId;
+  return token.source !== 'oidc';
 }

@@ -78,12 +78,18 @@ export async function issueToken(
   return issued;
 }
 
-/** A token record with a fresh value; nothing is stored yet. */
-export function newTokenRecord(fields: Omit<TokenRecord, 'id' | 'tokenHash' | 'displayValue' | 'lastUsed' | 'revokedAt'>): IssuedToken {
+/**
+ * A token record with a fresh value; nothing is stored yet. `boundOrgId` defaults to null: only
+ * token exchange binds a token to an organization.
+ */
+export function newTokenRecord(
+  fields: Omit<TokenRecord, 'id' | 'tokenHash' | 'displayValue' | 'lastUsed' | 'revokedAt' | 'boundOrgId'> & { boundOrgId?: string | null },
+): IssuedToken {
   const tokenValue = generateTokenValue(fields.type);
   const token: TokenRecord = {
     id: randomUUID(),
     ...fields,
+    boundOrgId: fields.boundOrgId ?? null,
     tokenHash: hashTokenValue(tokenValue),
     displayValue: displayHint(tokenValue),
     lastUsed: 0,

@@ -1,6 +1,6 @@
 import type { Deps } from '../deps.js';
 import { fail } from '../errors.js';
-import type { Principal } from '../principal.js';
+import { isOwnCredential, type Principal } from '../principal.js';
 import type { Organization, Team, TokenScope, User } from '../records.js';
 import { findTeamOrFail, orgAccess } from '../orgs/org-access.js';
 
@@ -35,6 +35,8 @@ export async function authorizeTokenScope(
 ): Promise<AuthorizedScope> {
   if (target.type === 'personal') {
     if (principal.kind !== 'user') fail('forbidden', 'personal tokens can only be managed by their owner');
+    // An exchanged token must not mint or revoke its owner's tokens: it would escape its binding.
+    if (!isOwnCredential(principal)) fail('forbidden', 'personal tokens are managed through a console session or a personal token you created, not an exchanged token');
     return { scope: { type: 'personal', userId: principal.user.id }, user: principal.user, org: null, team: null };
   }
   const access = await orgAccess(deps, principal, target.org);

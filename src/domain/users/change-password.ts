@@ -1,7 +1,7 @@
 import type { Deps, RequestContext } from '../deps.js';
 import { recordAudit } from '../audit/record-audit.js';
 import { DomainError, fail, RetryLaterError } from '../errors.js';
-import type { Principal } from '../principal.js';
+import { isOwnCredential, type Principal } from '../principal.js';
 import type { SessionRecord } from '../records.js';
 import { startSession, type StartedSession } from '../sessions/start-session.js';
 import { replacePassword } from './replace-password.js';
@@ -22,6 +22,7 @@ export interface ChangePasswordInput {
  */
 export async function changePassword(deps: Deps, ctx: RequestContext, principal: Principal, input: ChangePasswordInput): Promise<StartedSession | null> {
   if (principal.kind !== 'user') fail('forbidden', 'only a person can change their password, not a token of an organization or team');
+  if (!isOwnCredential(principal)) fail('forbidden', 'a token minted by token exchange cannot change a password');
   const { user } = principal;
   checkNewPassword(input.newPassword, 'newPassword');
   const wait = deps.loginThrottle.retryAfterSeconds(user.login, ctx.sourceIp);

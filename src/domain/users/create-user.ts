@@ -4,6 +4,7 @@ import { fail } from '../errors.js';
 import type { Principal } from '../principal.js';
 import type { User } from '../records.js';
 import { recordAudit } from '../audit/record-audit.js';
+import { hasSiteAdminPower } from './site-admin.js';
 import { hashPassword, PASSWORD_MAX, PASSWORD_MIN } from './password.js';
 
 export const LOGIN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,38}$/;
@@ -19,8 +20,7 @@ export interface CreateUserInput {
 
 /** Creates a local user. Only the operator and site administrators may do this. */
 export async function createUser(deps: Deps, ctx: RequestContext, principal: Principal, input: CreateUserInput): Promise<User> {
-  const allowed = principal.kind === 'system' || (principal.kind === 'user' && principal.user.siteAdmin);
-  if (!allowed) fail('forbidden', 'only site administrators may create users');
+  if (!hasSiteAdminPower(principal)) fail('forbidden', 'only site administrators may create users, through a console session or a personal token they created');
   if (!LOGIN.test(input.login)) fail('invalid_request', 'login must be 1 to 39 letters, digits, ., - or _, starting with a letter or digit');
   if (!EMAIL.test(input.email)) fail('invalid_request', 'email is not a valid address');
   if (input.password !== undefined && (input.password.length < PASSWORD_MIN || input.password.length > PASSWORD_MAX)) {

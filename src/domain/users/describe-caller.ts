@@ -2,6 +2,7 @@ import type { Deps } from '../deps.js';
 import type { Principal } from '../principal.js';
 import type { OrgRole } from '../records.js';
 import type { TokenType } from '../tokens/token-format.js';
+import { hasSiteAdminPower } from './site-admin.js';
 
 export interface CallerOrganization {
   name: string;
@@ -17,7 +18,8 @@ export interface CallerDescription {
   siteAdmin: boolean;
   organizations: CallerOrganization[];
   tokenInfo?: { name: string; organization: string; team: string };
-  token?: { id: string; type: TokenType; expires: number };
+  /** `organization`: the organization an exchanged personal token is bound to. */
+  token?: { id: string; type: TokenType; expires: number; organization?: string };
 }
 
 /**
@@ -29,16 +31,20 @@ export async function describeCaller(deps: Deps, principal: Principal): Promise<
     case 'system':
       return { id: 'system', login: 'system', name: 'system', email: '', siteAdmin: true, organizations: [] };
     case 'user': {
-      const memberships = await deps.store.listMemberships(principal.user.id);
       const { user, token } = principal;
+      const bound = token?.boundOrgId ?? null;
+      // A bound (exchanged) token sees only its organization; it never gets `tokenInfo`, which
+      // Pulumi clients read as "not a personal token", but `token.organization` instead.
+      const memberships = (await deps.store.listMemberships(user.id)).filter((m) => bound === null || m.org.id === bound);
+      const organization = bound !== null ? principal.boundOrg?.name : undefined;
       return {
         id: user.id,
         login: user.login,
         name: user.name,
         email: user.email,
-        siteAdmin: user.siteAdmin,
+        siteAdmin: hasSiteAdminPower(principal),
         organizations: memberships.map((m) => ({ name: m.org.name, role: m.role })),
-        ...(token ? { token: { id: token.id, type: token.type, expires: token.expires } } : {}),
+        ...(token ? { token: { id: token.id, type: token.type, expires: token.expires, ...(organization !== undefined ? { organization } : {}) } } : {}),
       };
     }
     case 'organization':

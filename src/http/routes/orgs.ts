@@ -10,6 +10,7 @@ import { setMember } from '../../domain/orgs/set-member.js';
 import type { Organization, User } from '../../domain/records.js';
 import { principalOf, requestContext, requireAuth } from '../context.js';
 import { errorResponses, OrgParams } from '../schemas.js';
+import { invitationBody } from './invitations.js';
 
 const MemberParams = Type.Object({ org: Type.String({ minLength: 1, maxLength: 100 }), login: Type.String({ minLength: 1, maxLength: 100 }) });
 const tags = ['organizations'];
@@ -77,16 +78,22 @@ export function registerOrgRoutes(app: FastifyInstance, deps: Deps): void {
       onRequest: auth,
       schema: {
         tags,
-        summary: 'Add a member or change their role (admins)',
+        summary: "Change a member's role (200), or invite anyone else (202, the same answer whether or not the login exists); admins, as persons",
         params: MemberParams,
         body: Type.Object({ role: Type.Optional(Type.Union([Type.Literal('admin'), Type.Literal('member')], { default: 'member' })) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ role: Type.String(), created: Type.Boolean() }), ...errorResponses(400, 401, 403, 404, 409) },
+        response: {
+          200: Type.Object({ role: Type.String(), created: Type.Boolean() }),
+          202: Type.Object({ invitation: Type.Ref('Invitation') }, { title: 'InvitationSent' }),
+          ...errorResponses(400, 401, 403, 404, 409),
+        },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { org, login } = request.params as { org: string; login: string };
       const role = (request.body as { role?: 'admin' | 'member' } | undefined)?.role ?? 'member';
-      return setMember(deps, requestContext(request), principalOf(request), org, login, role);
+      const result = await setMember(deps, requestContext(request), principalOf(request), org, login, role);
+      if (result.kind === 'invited') return reply.code(202).send({ invitation: invitationBody(result.invitation) });
+      return { role: result.role, created: result.created };
     },
   );
 
@@ -94,7 +101,7 @@ export function registerOrgRoutes(app: FastifyInstance, deps: Deps): void {
     '/api/orgs/:org/members/:login',
     {
       onRequest: auth,
-      schema: { tags, summary: 'Remove a member (admins)', params: MemberParams, response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 409) } },
+      schema: { tags, summary: 'Remove a member (admins, as persons)', params: MemberParams, response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 409) } },
     },
     async (request, reply) => {
       const { org, login } = request.params as { org: string; login: string };
