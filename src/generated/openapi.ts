@@ -1575,7 +1575,7 @@ export interface paths {
         put?: never;
         /**
          * Prove the password again in this session, for actions that need a recent proof
-         * @description Organization token creation, OIDC issuer and auth policy changes through a session whose password was proven more than 10 minutes ago answer 403 `reauthentication_required`; after this call they are allowed for 10 minutes. A wrong password (403 `password_incorrect`) counts against the sign-in throttle.
+         * @description Organization token creation, OIDC issuer and auth policy changes through a session whose password was proven 10 minutes ago or more answer 403 `reauthentication_required`; after this call they are allowed for 10 minutes. A wrong password (403 `password_incorrect`) counts against the sign-in throttle.
          */
         post: {
             parameters: {

@@ -20,6 +20,6 @@ export function requireRecentPassword(deps: { clock: Clock }, session: SessionRe
   if (deps.clock.now() - session.passwordVerifiedAt < REAUTHENTICATION_WINDOW_MS) return;
   throw new DomainError(
     'reauthentication_required',
-    'this action needs your password again: the session last proved it more than 10 minutes ago; confirm it with POST /api/session/reauthenticate and retry',
+    `this action needs your password again: the session last proved it more than ${REAUTHENTICATION_WINDOW_MS / 60_000} minutes ago; confirm it with POST /api/session/reauthenticate and retry`,
   );
 }

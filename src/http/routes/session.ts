@@ -7,6 +7,7 @@ import { authenticateSession } from '../../domain/sessions/authenticate-session.
 import { login } from '../../domain/sessions/login.js';
 import { logout } from '../../domain/sessions/logout.js';
 import { reauthenticate } from '../../domain/sessions/reauthenticate.js';
+import { REAUTHENTICATION_WINDOW_MS } from '../../domain/sessions/recent-password.js';
 import { csrfTokenFor } from '../../domain/sessions/session-id.js';
 import { describeCaller } from '../../domain/users/describe-caller.js';
 import { requestContext, requireSession } from '../context.js';
@@ -75,8 +76,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: Deps): void {
       schema: {
         tags,
         summary: 'Prove the password again in this session, for actions that need a recent proof',
-        description:
-          'Organization token creation, OIDC issuer and auth policy changes through a session whose password was proven more than 10 minutes ago answer 403 `reauthentication_required`; after this call they are allowed for 10 minutes. A wrong password (403 `password_incorrect`) counts against the sign-in throttle.',
+        description: `Organization token creation, OIDC issuer and auth policy changes through a session whose password was proven ${REAUTHENTICATION_WINDOW_MS / 60_000} minutes ago or more answer 403 \`reauthentication_required\`; after this call they are allowed for ${REAUTHENTICATION_WINDOW_MS / 60_000} minutes. A wrong password (403 \`password_incorrect\`) counts against the sign-in throttle.`,
         security: [{ session: [] }],
         body: Type.Object({ password: Password }, { additionalProperties: false }),
         response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 429) },
