@@ -2,10 +2,15 @@
 // Journeys run in order and share the server: setup → sign in/out → personal token → organization,
 // team and tokens → a plain team member's view → audit log → layouts. Every page is checked with axe-core.
 import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { NO_REQUEST } from '../src/domain/deps.js';
+import { SYSTEM } from '../src/domain/principal.js';
+import { createUser } from '../src/domain/users/create-user.js';
 import { browserUnavailable, checkA11y, launchBrowser, screenshot } from './support/browser.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
+import { makeOrg, startHarness, type Harness } from './support/harness.js';
 import { startServer, type ServerProcess } from './support/server-process.js';
 
 const missing = browserUnavailable();
@@ -346,6 +351,80 @@ function suite(): void {
       await checkA11y(page, 'account at 390 px');
       await screenshot(page, '09-mobile');
       await page.setViewportSize({ width: 1280, height: 900 });
+    });
+  });
+
+  // W08 needs a clock the test can move, so this journey runs on an in-process server (the
+  // harness app listening on loopback, which serves the same built console) instead of a process.
+  describe('console in Chromium: re-authentication for sensitive actions (W08)', { timeout: 120_000 }, () => {
+    let h: Harness;
+    let base: string;
+    let browser: Browser;
+    let page: Page;
+    const password = 'a third long passphrase 7';
+
+    before(async () => {
+      // A long idle timeout, so the session outlives the 11 minutes the clock moves at once.
+      h = await startHarness('sqlite', { sessionIdleTimeoutSeconds: 24 * 3600 });
+      await h.app.listen({ port: 0, host: '127.0.0.1' });
+      base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
+      h.secrets.add(password);
+      const carol = await createUser(h.deps, NO_REQUEST, SYSTEM, { login: 'carol', email: 'carol@example.com', password });
+      await makeOrg(h, carol, 'globex');
+      browser = await launchBrowser();
+      const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'UTC', bypassCSP: true });
+      page = await context.newPage();
+      page.setDefaultTimeout(10_000);
+    });
+
+    after(async () => {
+      await browser?.close();
+      await h?.close();
+    });
+
+    it('W08: an organization token through a session signed in 11 minutes ago asks for the password in a dialog, then is created', async () => {
+      await page.goto('/orgs/globex');
+      await page.getByLabel('Login', { exact: true }).fill('carol');
+      await page.getByLabel('Password', { exact: true }).fill(password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Organization tokens · globex', exact: true }).waitFor();
+      h.clock.advance(11 * 60_000);
+
+      await page.getByRole('button', { name: 'Create token' }).click();
+      await page.getByRole('dialog').getByLabel('Name', { exact: true }).fill('release');
+      await page.getByRole('dialog').getByRole('button', { name: 'Create', exact: true }).click();
+      const confirm = page.getByRole('dialog', { name: 'Confirm your password to continue' });
+      await confirm.waitFor();
+      const field = confirm.getByLabel('Password', { exact: true });
+      // The password field has the focus, so the person can type at once.
+      await page.waitForFunction(() => document.activeElement?.getAttribute('autocomplete') === 'current-password');
+      await checkA11y(page, 'password confirmation dialog');
+      await screenshot(page, '10-reauthenticate');
+
+      await field.fill('not my password');
+      await confirm.getByRole('button', { name: 'Confirm', exact: true }).click();
+      await confirm.getByRole('alert').filter({ hasText: 'The password is wrong.' }).waitFor();
+      await checkA11y(page, 'password confirmation dialog with an error');
+      // Nothing was created while the password was wrong.
+      assert.ok(!(await h.deps.store.listAudit(null, 1000)).some((e) => e.action === 'access_token_created'));
+
+      await field.fill(password);
+      await confirm.getByRole('button', { name: 'Confirm', exact: true }).click();
+      // The refused create was retried by itself: the value is shown.
+      const valueBox = page.getByRole('textbox', { name: 'Token value' });
+      await valueBox.waitFor();
+      await confirm.waitFor({ state: 'detached' });
+      const value = await valueBox.inputValue();
+      h.secrets.add(value);
+      assert.match(value, /^\S{20,}$/);
+      await checkA11y(page, 'organization token value after re-authentication');
+      await page.getByRole('button', { name: 'Done' }).click();
+      await page.getByRole('row').filter({ hasText: 'release' }).waitFor();
+
+      const actions = (await h.deps.store.listAudit(null, 1000)).map((e) => e.action);
+      assert.ok(actions.includes('reauthentication_failed'));
+      assert.ok(actions.includes('session_reauthenticated'));
+      assert.equal(actions.filter((a) => a === 'access_token_created').length, 1);
     });
   });
 }

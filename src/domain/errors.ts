@@ -33,6 +33,7 @@ export type ErrorCode =
   | 'too_many_attempts'
   | 'session_invalid'
   | 'csrf_failed'
+  | 'reauthentication_required'
   // oidc issuers and policies
   | 'issuer_url_refused'
   | 'issuer_discovery_failed'

@@ -196,6 +196,11 @@ export interface SessionRecord {
   lastSeenAt: number;
   /** Milliseconds since the epoch: the absolute timeout. */
   expiresAt: number;
+  /**
+   * Milliseconds since the epoch: when the password was last proven in this session (sign-in,
+   * setup, password change, re-authentication). Sensitive actions need it recent (W08).
+   */
+  passwordVerifiedAt: number;
   sourceIp: string | null;
   userAgent: string | null;
 }

@@ -110,6 +110,8 @@ export interface Store {
   findSession(idHash: string): Promise<{ session: SessionRecord; user: User } | undefined>;
   /** Moves `lastSeenAt` forward (never backward). */
   touchSession(idHash: string, lastSeenAt: number): Promise<void>;
+  /** Records a new proof of the password in the session (W08); false when there is no such session. */
+  markSessionPasswordVerified(idHash: string, at: number): Promise<boolean>;
   /** True when a session was deleted. */
   deleteSession(idHash: string): Promise<boolean>;
   /** Deletes every session of the user, except the one with `exceptIdHash`; returns how many. */

@@ -5,6 +5,7 @@ import type { Principal } from '../domain/principal.js';
 import { authenticate } from '../domain/tokens/authenticate.js';
 import type { SessionRecord } from '../domain/records.js';
 import { authenticateSession } from '../domain/sessions/authenticate-session.js';
+import { requireRecentPassword } from '../domain/sessions/recent-password.js';
 import { checkCookieRequest, clearSessionCookie, readSessionCookie } from './session-cookie.js';
 
 declare module 'fastify' {
@@ -82,6 +83,15 @@ async function authenticateCookie(deps: Deps, request: FastifyRequest, reply: Fa
     if (err instanceof DomainError && err.code === 'session_invalid') clearSessionCookie(request, reply);
     throw err;
   }
+}
+
+/**
+ * For the sensitive routes of catalog W08: a request through a console session whose password was
+ * last proven too long ago is refused with reauthentication_required (the console then asks for
+ * the password and retries). Requests authenticated by a token are not affected.
+ */
+export function requireReauthentication(deps: Deps, request: FastifyRequest): void {
+  if (request.consoleSession) requireRecentPassword(deps, request.consoleSession.record);
 }
 
 /** The authenticated caller; routes that call this registered requireAuth. */

@@ -32,6 +32,7 @@ export const STATUS: Record<ErrorCode, number> = {
   too_many_attempts: 429,
   session_invalid: 401,
   csrf_failed: 403,
+  reauthentication_required: 403,
   // oidc issuers and policies
   issuer_url_refused: 400,
   issuer_discovery_failed: 400,

@@ -60,6 +60,11 @@ export abstract class AccountStore extends TokenStore {
     await this.db.updateTable('sessions').set({ last_seen_at: lastSeenAt }).where('id_hash', '=', idHash).where('last_seen_at', '<', lastSeenAt).execute();
   }
 
+  async markSessionPasswordVerified(idHash: string, at: number): Promise<boolean> {
+    const r = await this.db.updateTable('sessions').set({ password_verified_at: at }).where('id_hash', '=', idHash).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
   async deleteSession(idHash: string): Promise<boolean> {
     const r = await this.db.deleteFrom('sessions').where('id_hash', '=', idHash).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;

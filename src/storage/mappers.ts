@@ -152,6 +152,7 @@ export function sessionFromRow(r: SessionsTable): SessionRecord {
     createdAt: r.created_at,
     lastSeenAt: r.last_seen_at,
     expiresAt: r.expires_at,
+    passwordVerifiedAt: r.password_verified_at,
     sourceIp: r.source_ip,
     userAgent: r.user_agent,
   };
@@ -164,6 +165,7 @@ export function sessionToRow(s: SessionRecord): SessionsTable {
     created_at: s.createdAt,
     last_seen_at: s.lastSeenAt,
     expires_at: s.expiresAt,
+    password_verified_at: s.passwordVerifiedAt,
     source_ip: s.sourceIp,
     user_agent: s.userAgent,
   };

@@ -91,6 +91,7 @@ export interface SessionsTable {
   created_at: number;
   last_seen_at: number;
   expires_at: number;
+  password_verified_at: number;
   source_ip: string | null;
   user_agent: string | null;
 }

@@ -49,8 +49,13 @@ interface AxeViolation {
 
 /** Runs axe-core on the page as it is now and fails on any serious or critical violation. */
 export async function checkA11y(page: Page, label: string): Promise<void> {
-  // Colours are only final once fades and slides have ended.
-  await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'), undefined, { timeout: 5_000 });
+  // Colours are only final once fades and slides have ended. Endless animations (a busy button's
+  // spinner behind a dialog) never end and change no colours: they are not waited for.
+  await page.waitForFunction(
+    () => document.getAnimations().every((a) => a.playState !== 'running' || a.effect?.getTiming().iterations === Infinity),
+    undefined,
+    { timeout: 5_000 },
+  );
   const loaded = await page.evaluate(() => typeof (globalThis as { axe?: unknown }).axe !== 'undefined');
   if (!loaded) await page.addScriptTag({ path: AXE });
   const violations = await page.evaluate(async () => {

@@ -58,12 +58,21 @@ export class ApiError extends Error {
 
 let csrfToken = '';
 let onUnauthorized: () => void = () => {};
+let onReauthenticationRequired: () => Promise<boolean> = async () => false;
 
 export function setCsrfToken(token: string): void {
   csrfToken = token;
 }
 export function setUnauthorizedHandler(handler: () => void): void {
   onUnauthorized = handler;
+}
+/**
+ * What to do when an action needs the password again (403 reauthentication_required, catalog
+ * W08): ask for it and resolve true once the session is re-authenticated, false when the person
+ * gave up. The action is then retried once.
+ */
+export function setReauthenticationHandler(handler: () => Promise<boolean>): void {
+  onReauthenticationRequired = handler;
 }
 
 const enc = encodeURIComponent;
@@ -84,6 +93,7 @@ export const paths = {
   oidcIssuer: (org: string, id: string) => `/api/orgs/${enc(org)}/oidc/issuers/${enc(id)}`,
   regenerateThumbprints: (org: string, id: string) => `/api/orgs/${enc(org)}/oidc/issuers/${enc(id)}/regenerate-thumbprints`,
   issuerPolicy: (org: string, issuerId: string) => `/api/orgs/${enc(org)}/auth/policies/oidcissuers/${enc(issuerId)}`,
+  reauthenticate: () => '/api/session/reauthenticate',
   authPolicy: (org: string, policyId: string) => `/api/orgs/${enc(org)}/auth/policies/${enc(policyId)}`,
   policyTest: (org: string, issuerId: string) => `/api/orgs/${enc(org)}/oidc/issuers/${enc(issuerId)}/policies/test`,
   oidcExchanges: (org: string) => `/api/orgs/${enc(org)}/oidc/exchanges`,
@@ -94,11 +104,24 @@ export const paths = {
   orgInvitation: (org: string, id: string) => `/api/orgs/${enc(org)}/invitations/${enc(id)}`,
 };
 
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
 /**
  * One API call. Every request says it comes from the console; state-changing ones carry the
- * session's CSRF token. A 401 outside the session endpoints means the session ended.
+ * session's CSRF token. A 401 outside the session endpoints means the session ended. An action
+ * refused for want of a recent password proof asks for the password and is retried once.
  */
-export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+export async function api<T>(method: Method, path: string, body?: unknown): Promise<T> {
+  try {
+    return await send<T>(method, path, body);
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 403 && err.reason === 'reauthentication_required')) throw err;
+    if (!(await onReauthenticationRequired())) throw err;
+    return send<T>(method, path, body);
+  }
+}
+
+async function send<T>(method: Method, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { 'X-Tessera-Client': 'console', Accept: 'application/json' };
   if (method !== 'GET') headers['X-CSRF-Token'] = csrfToken;
   if (body !== undefined) headers['Content-Type'] = 'application/json';

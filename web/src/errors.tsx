@@ -6,6 +6,8 @@ export function describeError(err: unknown): string {
   if (err instanceof ApiError) {
     const rid = err.requestId ? ` (request id ${err.requestId})` : '';
     if (err.reason === 'too_many_attempts') return `Too many attempts; wait a moment and try again${rid}`;
+    // Only when the password dialog was cancelled: otherwise the action was retried.
+    if (err.reason === 'reauthentication_required') return `Not done: this action needs your password again${rid}`;
     return `${err.message}${rid}`;
   }
   return err instanceof Error ? err.message : String(err);

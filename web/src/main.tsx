@@ -10,6 +10,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter } from 'react-router';
 import { App } from './App';
+import { ReauthProvider } from './components/ReauthProvider';
 import { SessionProvider } from './session';
 
 dayjs.extend(relativeTime);
@@ -60,7 +61,9 @@ createRoot(document.getElementById('root')!).render(
         <Notifications position="top-right" />
         <BrowserRouter>
           <SessionProvider>
-            <App />
+            <ReauthProvider>
+              <App />
+            </ReauthProvider>
           </SessionProvider>
         </BrowserRouter>
       </DatesProvider>

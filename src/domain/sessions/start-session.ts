@@ -26,6 +26,8 @@ export async function startSession(tx: Store, deps: Pick<Deps, 'clock' | 'config
     createdAt: now,
     lastSeenAt: now,
     expiresAt: now + deps.config.sessionMaxAgeSeconds * 1000,
+    // Every way to begin a session proves the password (sign-in, setup, password change).
+    passwordVerifiedAt: now,
     sourceIp: ctx.sourceIp,
     userAgent: ctx.userAgent,
   };

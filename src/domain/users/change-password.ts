@@ -1,11 +1,11 @@
 import type { Deps, RequestContext } from '../deps.js';
-import { recordAudit } from '../audit/record-audit.js';
-import { DomainError, fail, RetryLaterError } from '../errors.js';
+import { fail } from '../errors.js';
 import { isOwnCredential, type Principal } from '../principal.js';
 import type { SessionRecord } from '../records.js';
 import { startSession, type StartedSession } from '../sessions/start-session.js';
 import { replacePassword } from './replace-password.js';
-import { checkNewPassword, DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './password.js';
+import { checkNewPassword, hashPassword } from './password.js';
+import { verifyCurrentPassword } from './verify-current-password.js';
 
 export interface ChangePasswordInput {
   currentPassword: string;
@@ -25,15 +25,7 @@ export async function changePassword(deps: Deps, ctx: RequestContext, principal:
   if (!isOwnCredential(principal)) fail('forbidden', 'a token minted by token exchange cannot change a password');
   const { user } = principal;
   checkNewPassword(input.newPassword, 'newPassword');
-  const wait = deps.loginThrottle.retryAfterSeconds(user.login, ctx.sourceIp);
-  if (wait > 0) throw new RetryLaterError('too_many_attempts', `too many failed password checks; try again in ${wait} seconds`, wait);
-  const stored = await deps.store.findPasswordHash(user.id);
-  const matches = await verifyPassword(input.currentPassword, stored ?? DUMMY_PASSWORD_HASH);
-  if (stored === null || !matches) {
-    deps.loginThrottle.recordFailure(user.login, ctx.sourceIp);
-    await recordAudit(deps.store, deps, ctx, principal, { action: 'password_change_failed', targetType: 'user', targetId: user.id, targetName: user.login });
-    throw new DomainError('password_incorrect', 'the current password is wrong');
-  }
+  await verifyCurrentPassword(deps, ctx, principal, input.currentPassword, 'password_change_failed');
   const passwordHash = await hashPassword(input.newPassword);
   return deps.store.transaction(async (tx) => {
     await replacePassword(tx, deps, ctx, principal, user, passwordHash, 'password_changed');

@@ -7,7 +7,7 @@ import { listExchanges, type ListExchangesInput } from '../../domain/oidc/list-e
 import { replacePolicies } from '../../domain/oidc/replace-policies.js';
 import { testPolicies, type PolicyTestInput } from '../../domain/oidc/test-policies.js';
 import type { AuthPolicy } from '../../domain/records.js';
-import { principalOf, requestContext, requireAuth } from '../context.js';
+import { principalOf, requestContext, requireAuth, requireReauthentication } from '../context.js';
 import { errorResponses, OrgParams } from '../schemas.js';
 
 const tags = ['oidc'];
@@ -60,6 +60,7 @@ export function registerAuthPolicyRoutes(app: FastifyInstance, deps: Deps): void
       },
     },
     async (request) => {
+      requireReauthentication(deps, request); // W08: a recent password proof in a console session
       const { org, policyId } = request.params as { org: string; policyId: string };
       const { policy, warnings } = await replacePolicies(deps, requestContext(request), principalOf(request), org, policyId, (request.body as { policies: unknown }).policies);
       return { ...policyBody(policy), warnings };

@@ -8,7 +8,7 @@ import { regenerateThumbprints } from '../../domain/oidc/regenerate-thumbprints.
 import { registerIssuer, type RegisterIssuerInput } from '../../domain/oidc/register-issuer.js';
 import { updateIssuer, type UpdateIssuerInput } from '../../domain/oidc/update-issuer.js';
 import type { OidcIssuer } from '../../domain/records.js';
-import { principalOf, requestContext, requireAuth } from '../context.js';
+import { principalOf, requestContext, requireAuth, requireReauthentication } from '../context.js';
 import { errorResponses, OrgParams } from '../schemas.js';
 
 const tags = ['oidc'];
@@ -70,6 +70,7 @@ export function registerOidcIssuerRoutes(app: FastifyInstance, deps: Deps): void
       },
     },
     async (request) => {
+      requireReauthentication(deps, request); // W08: a recent password proof in a console session
       const { issuer } = await registerIssuer(deps, requestContext(request), principalOf(request), (request.params as { org: string }).org, request.body as RegisterIssuerInput);
       return issuerBody(issuer);
     },
@@ -106,6 +107,7 @@ export function registerOidcIssuerRoutes(app: FastifyInstance, deps: Deps): void
       },
     },
     async (request) => {
+      requireReauthentication(deps, request); // W08: a recent password proof in a console session
       const { org, issuerId } = request.params as { org: string; issuerId: string };
       return issuerBody(await updateIssuer(deps, requestContext(request), principalOf(request), org, issuerId, request.body as UpdateIssuerInput));
     },
@@ -115,6 +117,7 @@ export function registerOidcIssuerRoutes(app: FastifyInstance, deps: Deps): void
     '/api/orgs/:org/oidc/issuers/:issuerId',
     { onRequest: auth, schema: { tags, summary: 'Delete an OIDC issuer and its policy (admins)', params: IssuerParams, response: { 204: Type.Null(), ...errorResponses(401, 403, 404) } } },
     async (request, reply) => {
+      requireReauthentication(deps, request); // W08: a recent password proof in a console session
       const { org, issuerId } = request.params as { org: string; issuerId: string };
       await deleteIssuer(deps, requestContext(request), principalOf(request), org, issuerId);
       return reply.code(204).send();
@@ -133,6 +136,7 @@ export function registerOidcIssuerRoutes(app: FastifyInstance, deps: Deps): void
       },
     },
     async (request) => {
+      requireReauthentication(deps, request); // W08: a recent password proof in a console session
       const { org, issuerId } = request.params as { org: string; issuerId: string };
       return issuerBody(await regenerateThumbprints(deps, requestContext(request), principalOf(request), org, issuerId));
     },

@@ -6,6 +6,8 @@ import type { User } from '../../domain/records.js';
 import { authenticateSession } from '../../domain/sessions/authenticate-session.js';
 import { login } from '../../domain/sessions/login.js';
 import { logout } from '../../domain/sessions/logout.js';
+import { reauthenticate } from '../../domain/sessions/reauthenticate.js';
+import { REAUTHENTICATION_WINDOW_MS } from '../../domain/sessions/recent-password.js';
 import { csrfTokenFor } from '../../domain/sessions/session-id.js';
 import { describeCaller } from '../../domain/users/describe-caller.js';
 import { requestContext, requireSession } from '../context.js';
@@ -63,6 +65,28 @@ export function registerSessionRoutes(app: FastifyInstance, deps: Deps): void {
       const principal = request.principal!;
       if (principal.kind !== 'user') throw new DomainError('session_invalid', 'the session is missing or has ended; sign in again');
       return sessionBody(deps, principal.user, id, record.expiresAt);
+    },
+  );
+
+  app.post(
+    '/api/session/reauthenticate',
+    {
+      // The session cookie only, under its cross-site and CSRF checks: a token needs no re-proof.
+      onRequest: requireSession(deps),
+      schema: {
+        tags,
+        summary: 'Prove the password again in this session, for actions that need a recent proof',
+        description: `Organization token creation, OIDC issuer and auth policy changes through a session whose password was proven ${REAUTHENTICATION_WINDOW_MS / 60_000} minutes ago or more answer 403 \`reauthentication_required\`; after this call they are allowed for ${REAUTHENTICATION_WINDOW_MS / 60_000} minutes. A wrong password (403 \`password_incorrect\`) counts against the sign-in throttle.`,
+        security: [{ session: [] }],
+        body: Type.Object({ password: Password }, { additionalProperties: false }),
+        response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 429) },
+      },
+    },
+    async (request, reply) => {
+      const principal = request.principal!;
+      if (principal.kind !== 'user') throw new DomainError('session_invalid', 'the session is missing or has ended; sign in again');
+      await reauthenticate(deps, requestContext(request), principal.user, request.consoleSession!.record, (request.body as { password: string }).password);
+      return reply.code(204).send();
     },
   );
 

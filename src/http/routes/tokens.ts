@@ -6,7 +6,7 @@ import { issueToken } from '../../domain/tokens/issue-token.js';
 import { listTokens, tokenStatus } from '../../domain/tokens/list-tokens.js';
 import { revokeToken } from '../../domain/tokens/revoke-token.js';
 import type { TokenTarget } from '../../domain/tokens/token-scope.js';
-import { principalOf, requestContext, requireAuth } from '../context.js';
+import { principalOf, requestContext, requireAuth, requireReauthentication } from '../context.js';
 import {
   CreatedToken,
   CreateOrgToken,
@@ -98,6 +98,7 @@ export function registerTokenRoutes(app: FastifyInstance, deps: Deps): void {
         schema: { tags, summary: `Create a ${c.type} token`, body: c.body, ...paramsSchema, response: { 200: Type.Ref('CreatedToken'), ...errorResponses(400, 401, 403, 404, 409) } },
       },
       async (request, reply) => {
+        if (c.type === 'organization') requireReauthentication(deps, request); // W08: a recent password proof in a console session
         const body = (request.body ?? {}) as CreateTokenBody;
         const { token, tokenValue } = await issueToken(deps, requestContext(request), principalOf(request), c.target(request.params as Record<string, string>), {
           ...body,

@@ -6,6 +6,7 @@ import * as oidcIssuers from './2026-11-29-oidc-issuers.js';
 import * as oidcJti from './2026-11-30-oidc-jti.js';
 import * as oidcTokenPurge from './2026-12-01-oidc-token-purge.js';
 import * as memberInvitations from './2026-12-04-member-invitations.js';
+import * as sessionReauth from './2026-12-04-session-reauth.js';
 
 /** Every migration, by name; names sort in the order they run. */
 const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-30-oidc-jti': oidcJti,
   '2026-12-01-oidc-token-purge': oidcTokenPurge,
   '2026-12-04-member-invitations': memberInvitations,
+  '2026-12-04-session-reauth': sessionReauth,
 };
 
 export const migrationProvider: MigrationProvider = {

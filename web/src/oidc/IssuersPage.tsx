@@ -30,7 +30,7 @@ export function IssuersPage() {
         </Group>
       </Group>
       <Text size="sm" c="dimmed">
-        Workloads exchange ID tokens from these issuers for short-lived access tokens at <Code>POST /api/oauth/token</Code>, as each issuer's auth policies allow.
+        Workloads exchange ID tokens from these issuers for short-lived access tokens at <Code>POST /api/oauth/token</Code>, as each issuer's auth policies allow. Changing issuers or policies asks for your password again when you last entered it more than 10 minutes ago.
       </Text>
       <LoadedList items={data?.oidcIssuers} error={error} errorTitle="Could not load the issuers" loadingLabel="Loading issuers" empty={<Text c="dimmed">No issuers yet. Use "Register issuer" to add one.</Text>}>
         {(issuers) => (

@@ -45,7 +45,7 @@ export function OrgTokensPage() {
     <>
       <TokensPanel kind="organization" base={paths.orgTokens(name)} title={`Organization tokens · ${name}`} canManage />
       <Text size="xs" c="dimmed" mt="lg">
-        Organization tokens act as the organization itself, with member rights or, for admin tokens, admin rights. They outlive the person who created them.
+        Organization tokens act as the organization itself, with member rights or, for admin tokens, admin rights. They outlive the person who created them. Creating one asks for your password again when you last entered it more than 10 minutes ago.
       </Text>
     </>
   );
