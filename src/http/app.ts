@@ -23,7 +23,10 @@ import { registerTeamRoutes } from './routes/teams.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerUserRoutes } from './routes/user.js';
 import { registerUsersRoutes } from './routes/users.js';
+import { refuseNulInBody, refuseNulInUrl } from './nul-guard.js';
+import { decoratePublicSite, hostAllowed, hostChecked, publicSite } from './public-url.js';
 import { sharedSchemas } from './schemas.js';
+import { readSessionCookie } from './session-cookie.js';
 import { validatorCompiler } from './validation.js';
 
 export interface AppOptions {
@@ -38,6 +41,12 @@ export interface AppOptions {
    * addresses, CIDR ranges or `loopback` / `linklocal` / `uniquelocal`. Empty: none, the default.
    */
   trustProxy?: readonly string[];
+  /**
+   * TESSERA_PUBLIC_URL (the first canonical) and whether the server listens on loopback only.
+   * Default: no public URL, loopback — only loopback names are served the console (X07).
+   */
+  publicUrls?: readonly string[];
+  loopback?: boolean;
 }
 
 /** Shared with the process that owns the server, so it can announce a shutdown. */
@@ -83,6 +92,7 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
       ),
     clientErrorHandler: clientErrorHandler(options.logger),
   });
+  decoratePublicSite(app, publicSite(options.publicUrls ?? [], options.loopback ?? true));
   app.setValidatorCompiler(validatorCompiler);
   for (const schema of sharedSchemas) app.addSchema(schema);
 
@@ -121,6 +131,12 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
       reply.header('connection', 'close');
       return sendError(reply, 503, 'shutting_down', 'the server is shutting down; retry shortly');
     }
+    refuseNulInUrl(request);
+    // DNS rebinding (X07): a page on another name that resolves here must not reach the console,
+    // sign-in or setup. 421 Misdirected Request: this server does not answer for that name.
+    if (hostChecked(request, readSessionCookie(request) !== undefined) && !hostAllowed(app.publicSite, request)) {
+      return sendError(reply, 421, 'host_not_allowed', 'this server does not serve the console, sign-in or setup under that host name; use the address in TESSERA_PUBLIC_URL');
+    }
     // Only the reference page's static files may be cached. Decided on the matched route, not
     // on the raw URL, which has other spellings (`/%61pi/...`) for the same route.
     if (!request.routeOptions.url?.startsWith('/docs')) reply.header('cache-control', 'no-store');
@@ -134,6 +150,7 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
   // A POST or PUT without any body means "no fields", like `{}`: curl -X POST works as expected.
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined && request.routeOptions.schema?.body) request.body = {};
+    refuseNulInBody(request.body);
   });
 
   app.addHook('onResponse', async (request, reply) => {

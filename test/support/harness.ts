@@ -63,10 +63,13 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** The hosts the suites address the console by (Host and Origin headers). */
+export const TEST_PUBLIC_URLS = ['http://tessera.test', 'https://tessera.test', 'https://tessera.example.com', 'http://tessera.example.com'];
+
 /** Starts Tessera in-process on a fresh database of the given kind, with a test clock and captured logs. */
 export async function startHarness(
   kind: DatabaseKind,
-  options: Partial<Pick<AppOptions, 'timeouts' | 'trustProxy'>> & {
+  options: Partial<Pick<AppOptions, 'timeouts' | 'trustProxy' | 'publicUrls' | 'loopback'>> & {
     requireTokenExpiry?: boolean;
     maxTokenLifetimeSeconds?: number;
     sessionIdleTimeoutSeconds?: number;
@@ -104,6 +107,10 @@ export async function startHarness(
     version: VERSION,
     ...(options.timeouts ? { timeouts: options.timeouts } : {}),
     ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
+    // TESSERA_PUBLIC_URL as an operator of the suites' made-up hosts would set it; loopback names
+    // (inject's own `localhost:80`, a harness listening on 127.0.0.1) are accepted as well.
+    publicUrls: options.publicUrls ?? TEST_PUBLIC_URLS,
+    loopback: options.loopback ?? true,
   });
   await app.ready();
   const secrets = new Set<string>();
