@@ -43,7 +43,9 @@ export type ErrorCode =
   | 'issuer_keys_unavailable'
   | 'policy_not_found'
   | 'policy_invalid'
-  | 'too_many_registrations';
+  | 'too_many_registrations'
+  | 'too_many_dry_runs'
+  | 'host_not_allowed';
 
 export class DomainError extends Error {
   readonly code: ErrorCode;

@@ -43,6 +43,8 @@ export const STATUS: Record<ErrorCode, number> = {
   policy_not_found: 404,
   policy_invalid: 400,
   too_many_registrations: 429,
+  too_many_dry_runs: 429,
+  host_not_allowed: 421,
 };
 
 /** The REST error body of API.md section 1. */
