@@ -45,7 +45,8 @@ export type ErrorCode =
   | 'policy_invalid'
   | 'too_many_registrations'
   | 'too_many_dry_runs'
-  | 'host_not_allowed';
+  | 'host_not_allowed'
+  | 'unsupported_media_type';
 
 export class DomainError extends Error {
   readonly code: ErrorCode;

@@ -45,6 +45,7 @@ export const STATUS: Record<ErrorCode, number> = {
   too_many_registrations: 429,
   too_many_dry_runs: 429,
   host_not_allowed: 421,
+  unsupported_media_type: 415,
 };
 
 /** The REST error body of API.md section 1. */

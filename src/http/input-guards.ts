@@ -41,3 +41,15 @@ export function refuseNulInBody(body: unknown): void {
     }
   }
 }
+
+/**
+ * D03: a Content-Type naming `__proto__`, `constructor` or `prototype`, as the essence or a
+ * parameter, is refused (415) before any body parser looks it up: Fastify once resolved parsers
+ * through a plain object (CVE-2022-39288), and no media type we accept is spelled so.
+ */
+export function refuseHostileContentType(request: FastifyRequest): void {
+  const type = request.headers['content-type'];
+  if (type !== undefined && /__proto__|constructor|prototype/i.test(type)) {
+    throw new DomainError('unsupported_media_type', 'unsupported Content-Type; send application/json');
+  }
+}
