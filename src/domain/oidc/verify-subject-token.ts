@@ -144,7 +144,8 @@ export async function verifySignature(deps: Deps, issuer: OidcIssuer, unverified
   if (nestingDepthExceeds(claims, MAX_CLAIM_DEPTH)) refuse('claims', 'claims_too_deep', `the subject token claims are nested deeper than ${MAX_CLAIM_DEPTH} levels`);
   if (claims.iss !== issuer.url) refuse('issuer', 'issuer_mismatch', 'the subject token issuer is not registered in this organization');
   const sub = claims.sub;
-  if (typeof sub !== 'string' || sub === '' || sub.length > MAX_CLAIM_LENGTH) refuse('claims', 'sub_invalid', 'the subject token needs a sub claim');
+  // No NUL (X10): the subject is stored in the minted token's row, which PostgreSQL's text refuses.
+  if (typeof sub !== 'string' || sub === '' || sub.length > MAX_CLAIM_LENGTH || sub.includes('\u0000')) refuse('claims', 'sub_invalid', 'the subject token needs a sub claim');
   return { claims, subject: sub };
 }
 
@@ -158,7 +159,7 @@ export interface TokenTimes {
 
 export function readRequiredClaims(claims: Record<string, unknown>): TokenTimes {
   const { jti, exp, iat, nbf } = claims;
-  if (typeof jti !== 'string' || jti === '' || jti.length > MAX_CLAIM_LENGTH) refuse('claims', 'jti_invalid', 'the subject token needs a jti claim');
+  if (typeof jti !== 'string' || jti === '' || jti.length > MAX_CLAIM_LENGTH || jti.includes('\u0000')) refuse('claims', 'jti_invalid', 'the subject token needs a jti claim');
   if (!isTime(exp)) refuse('claims', 'exp_invalid', 'the subject token needs a numeric exp claim');
   if (!isTime(iat)) refuse('claims', 'iat_invalid', 'the subject token needs a numeric iat claim');
   if (nbf !== undefined && !isTime(nbf)) refuse('claims', 'nbf_invalid', 'the subject token nbf claim must be numeric');
