@@ -12,6 +12,10 @@ export interface Config extends DomainConfig {
   logLevel: LogLevel;
   /** Reverse proxies whose X-Forwarded-* headers are believed; empty: none. */
   trustProxy: string[];
+  /** TESSERA_PUBLIC_URL: where users and clients reach this server, the first canonical. */
+  publicUrls: string[];
+  /** Whether `host` is a loopback address or name (then the public URL defaults to the listen URL). */
+  listensOnLoopback: boolean;
 }
 
 /** Values given on the command line; they win over the environment. */
@@ -95,6 +99,22 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     }
   }
 
+  // X07: console, sign-in and setup answer only for these hosts. Required off loopback, where no
+  // default could be right; on loopback the listen URL (loopback names are accepted as well).
+  const listensOnLoopback = isLoopbackHost(host);
+  const publicText = pick('TESSERA_PUBLIC_URL', undefined);
+  const publicUrls: string[] = [];
+  if (publicText === undefined) {
+    if (!listensOnLoopback) problems.push(`TESSERA_PUBLIC_URL is required when listening on a non-loopback address (TESSERA_HOST '${host}'): the URL users and clients reach Tessera at, such as https://tessera.example.com`);
+    else publicUrls.push(`http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${portText}`);
+  } else {
+    for (const entry of publicText.split(',').map((u) => u.trim())) {
+      const problem = publicUrlProblem(entry);
+      if (problem === undefined) publicUrls.push(new URL(entry).origin);
+      else problems.push(`TESSERA_PUBLIC_URL must be one URL or a comma-separated list of http(s) URLs without path, query or credentials; '${entry}' ${problem}`);
+    }
+  }
+
   const logLevel = (pick('TESSERA_LOG_LEVEL', undefined) ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`TESSERA_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
 
@@ -111,7 +131,31 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     allowLoopbackIssuers: loopbackText === '1' || loopbackText === 'true',
     oidcTokenRetentionSeconds: oidcTokenRetentionSeconds!,
     trustProxy,
+    publicUrls,
+    listensOnLoopback,
   };
+}
+
+/** 127.0.0.0/8, ::1 or localhost: reachable from this machine only. */
+function isLoopbackHost(host: string): boolean {
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  if (bare === 'localhost') return true;
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  return isIP(bare) === 6 && /^(0{0,4}:){2,7}0{0,3}1$/.test(bare);
+}
+
+/** Why a TESSERA_PUBLIC_URL entry is unusable, or undefined when it is a bare http(s) origin. */
+function publicUrlProblem(entry: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(entry);
+  } catch {
+    return 'is not a URL';
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'is not http or https';
+  if (url.username !== '' || url.password !== '') return 'carries credentials';
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') return 'has a path, query or fragment';
+  return undefined;
 }
 
 /** An address, a CIDR range, or one of proxy-addr's named ranges. */

@@ -66,7 +66,7 @@ export async function serve(config: Config, logger: Logger = createLogger(config
     if ('err' in result) logger.error({ err: result.err }, 'purge of expired exchanged tokens failed');
     else if (result.tokens > 0 || result.jtis > 0) logger.info(result, 'purged expired exchanged tokens');
   });
-  app = await buildApp(services.deps, { logger, version: VERSION, lifecycle, trustProxy: config.trustProxy });
+  app = await buildApp(services.deps, { logger, version: VERSION, lifecycle, trustProxy: config.trustProxy, publicUrls: config.publicUrls, loopback: config.listensOnLoopback });
   app.server.on('connection', () => (lastConnectionAt = Date.now()));
   const address = await app.listen({ host: config.host, port: config.port });
   logger.info({ address, database: redactUrl(config.databaseUrl), version: VERSION }, 'tessera listening');

@@ -5,6 +5,7 @@ import { LastUsedTracker } from './domain/tokens/last-used.js';
 import { LoginThrottle } from './domain/sessions/login-throttle.js';
 import { issuerKeyLoader, IssuerKeys } from './domain/oidc/issuer-keys.js';
 import type { IssuerFetchOptions } from './domain/oidc/fetch-issuer-document.js';
+import { DryRunThrottle } from './domain/oidc/dry-run-throttle.js';
 import { ExchangeThrottle } from './domain/oidc/exchange-throttle.js';
 import { RegistrationThrottle } from './domain/oidc/registration-throttle.js';
 import { GroupCommit } from './storage/group-commit.js';
@@ -48,7 +49,7 @@ export async function openServices(
     },
     lastUsed,
     loginThrottle: new LoginThrottle(clock),
-    oidc: { fetch: fetchOptions, keys: new IssuerKeys(clock, issuerKeyLoader(fetchOptions)), registrations: new RegistrationThrottle(clock), exchanges: new ExchangeThrottle(clock) },
+    oidc: { fetch: fetchOptions, keys: new IssuerKeys(clock, issuerKeyLoader(fetchOptions)), registrations: new RegistrationThrottle(clock), exchanges: new ExchangeThrottle(clock), dryRuns: new DryRunThrottle(clock) },
   };
   return {
     deps,

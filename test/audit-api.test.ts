@@ -137,9 +137,9 @@ for (const kind of databaseKinds()) {
       assert.equal(created.statusCode, 200, created.body);
       const deployId = created.json().id as string;
       const deployValue = created.json().tokenValue as string;
-      // the admin organization token creates a team token without expiry
+      // the admin organization token creates a team token expiring with it (Z04: never later)
       h.clock.advance(1000);
-      const ci = await call(h, 'POST', `/api/orgs/${w.org.name}/teams/platform/tokens`, { token: deployValue, body: { name: 'ci' }, headers: ua });
+      const ci = await call(h, 'POST', `/api/orgs/${w.org.name}/teams/platform/tokens`, { token: deployValue, body: { name: 'ci', expires }, headers: ua });
       assert.equal(ci.statusCode, 200, ci.body);
       const ciId = ci.json().id as string;
       const ciValue = ci.json().tokenValue as string;
@@ -191,7 +191,7 @@ for (const kind of databaseKinds()) {
       assert.equal(deployCreated.requestId, created.headers['x-request-id']);
 
       const ciCreated = byEvent('access_token_created').find((e) => e.target === 'team_token ci')!;
-      assert.equal(ciCreated.description, 'token deploy created team token ci of team platform, with no expiry');
+      assert.equal(ciCreated.description, `token deploy created team token ci of team platform, expiring ${iso(expires)}`);
       assert.deepEqual(ciCreated.user, { name: 'token deploy', githubLogin: '' });
       assert.equal(ciCreated.tokenID, deployId);
       assert.equal(ciCreated.tokenName, 'deploy');

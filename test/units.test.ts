@@ -89,6 +89,8 @@ describe('configuration', () => {
       allowLoopbackIssuers: false,
       oidcTokenRetentionSeconds: 30 * 86400,
       trustProxy: [],
+      publicUrls: ['http://127.0.0.1:8080'],
+      listensOnLoopback: true,
     });
   });
 
@@ -112,7 +114,7 @@ describe('configuration', () => {
   });
 
   it('flags override the environment', () => {
-    const c = loadConfig({ TESSERA_PORT: '9000', TESSERA_HOST: '0.0.0.0' }, { port: '9100' });
+    const c = loadConfig({ TESSERA_PORT: '9000', TESSERA_HOST: '0.0.0.0', TESSERA_PUBLIC_URL: 'https://tessera.example.com' }, { port: '9100' });
     assert.equal(c.port, 9100);
     assert.equal(c.host, '0.0.0.0');
   });

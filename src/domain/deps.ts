@@ -1,3 +1,4 @@
+import type { DryRunThrottle } from './oidc/dry-run-throttle.js';
 import type { ExchangeThrottle } from './oidc/exchange-throttle.js';
 import type { Clock } from './clock.js';
 import type { Store } from './store.js';
@@ -30,6 +31,8 @@ export interface OidcDeps {
   registrations: RegistrationThrottle;
   /** Refused token exchanges per source address. */
   exchanges: ExchangeThrottle;
+  /** Policy dry runs per caller and per organization (X06). */
+  dryRuns: DryRunThrottle;
 }
 
 /** Everything a domain operation may use; built once in main.ts and passed as an argument. */

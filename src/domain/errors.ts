@@ -47,7 +47,10 @@ export type ErrorCode =
   | 'too_many_registrations'
   // membership invitations
   | 'invitation_not_found'
-  | 'too_many_invitations';
+  | 'too_many_invitations'
+  | 'too_many_dry_runs'
+  | 'host_not_allowed'
+  | 'unsupported_media_type';
 
 export class DomainError extends Error {
   readonly code: ErrorCode;

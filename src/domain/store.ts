@@ -44,6 +44,8 @@ export interface Store {
 
   insertOrg(org: Organization): Promise<void>;
   findOrgByName(name: string): Promise<Organization | undefined>;
+  /** The organization whose name equals `name` ignoring ASCII case (X13), if any. */
+  findOrgByNameIgnoringCase(name: string): Promise<Organization | undefined>;
 
   findMemberRole(orgId: string, userId: string): Promise<OrgRole | undefined>;
   upsertMember(orgId: string, userId: string, role: OrgRole, at: number): Promise<void>;

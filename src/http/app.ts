@@ -7,7 +7,7 @@ import type { Deps } from '../domain/deps.js';
 import { DomainError, RetryLaterError } from '../domain/errors.js';
 import { redactTokenValues } from '../domain/tokens/token-format.js';
 import { isUnavailable } from '../storage/dialect.js';
-import { clientErrorHandler } from './client-error.js';
+import { clientErrorHandler, isClientAbort } from './client-error.js';
 import { sendError, STATUS } from './errors.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { consoleRoutes } from './routes/console.js';
@@ -24,7 +24,10 @@ import { registerTeamRoutes } from './routes/teams.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerUserRoutes } from './routes/user.js';
 import { registerUsersRoutes } from './routes/users.js';
+import { refuseHostileContentType, refuseNulInBody, refuseNulInUrl } from './input-guards.js';
+import { decoratePublicSite, hostAllowed, hostChecked, publicSite } from './public-url.js';
 import { sharedSchemas } from './schemas.js';
+import { readSessionCookie } from './session-cookie.js';
 import { validatorCompiler } from './validation.js';
 
 export interface AppOptions {
@@ -39,6 +42,12 @@ export interface AppOptions {
    * addresses, CIDR ranges or `loopback` / `linklocal` / `uniquelocal`. Empty: none, the default.
    */
   trustProxy?: readonly string[];
+  /**
+   * TESSERA_PUBLIC_URL (the first canonical) and whether the server listens on loopback only.
+   * Default: no public URL, loopback — only loopback names are served the console (X07).
+   */
+  publicUrls?: readonly string[];
+  loopback?: boolean;
 }
 
 /** Shared with the process that owns the server, so it can announce a shutdown. */
@@ -84,6 +93,7 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
       ),
     clientErrorHandler: clientErrorHandler(options.logger),
   });
+  decoratePublicSite(app, publicSite(options.publicUrls ?? [], options.loopback ?? true));
   app.setValidatorCompiler(validatorCompiler);
   for (const schema of sharedSchemas) app.addSchema(schema);
 
@@ -110,7 +120,19 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true } });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { docExpansion: 'list', deepLinking: true, validatorUrl: null },
+    // The plugin's policy (hashes of its inline scripts) with two changes: no page may frame the
+    // reference (clickjacking), and no upgrade-insecure-requests, which would send the page's own
+    // scripts to https on a plain-http development server and leave it blank.
+    staticCSP: true,
+    transformStaticCSP: (header) =>
+      header
+        .replace("frame-ancestors 'self'", "frame-ancestors 'none'")
+        .replace(' validator.swagger.io', '')
+        .replace(/\s*upgrade-insecure-requests;/, ''),
+  });
 
   const lifecycle = options.lifecycle ?? { draining: false };
   app.addHook('onRequest', async (request, reply) => {
@@ -121,6 +143,13 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
       // shutdown began finish normally.
       reply.header('connection', 'close');
       return sendError(reply, 503, 'shutting_down', 'the server is shutting down; retry shortly');
+    }
+    refuseNulInUrl(request);
+    refuseHostileContentType(request);
+    // DNS rebinding (X07): a page on another name that resolves here must not reach the console,
+    // sign-in or setup. 421 Misdirected Request: this server does not answer for that name.
+    if (hostChecked(request, readSessionCookie(request) !== undefined) && !hostAllowed(app.publicSite, request)) {
+      return sendError(reply, 421, 'host_not_allowed', 'this server does not serve the console, sign-in or setup under that host name; use the address in TESSERA_PUBLIC_URL');
     }
     // Only the reference page's static files may be cached. Decided on the matched route, not
     // on the raw URL, which has other spellings (`/%61pi/...`) for the same route.
@@ -135,6 +164,7 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
   // A POST or PUT without any body means "no fields", like `{}`: curl -X POST works as expected.
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined && request.routeOptions.schema?.body) request.body = {};
+    refuseNulInBody(request.body);
   });
 
   app.addHook('onResponse', async (request, reply) => {
@@ -152,6 +182,10 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
       return sendError(reply, status, error.code, error.message);
     }
     if (error.validation) return sendError(reply, 400, 'invalid_request', error.message);
+    if (isClientAbort(error, request)) {
+      request.log.info({ code: error.code }, 'client aborted the request');
+      return sendError(reply, 400, 'request_aborted', 'the client closed the connection before the request body was complete');
+    }
     if (isUnavailable(error)) {
       request.log.warn({ code: (error as { code?: string }).code }, 'database unavailable');
       return sendError(reply, 503, 'unavailable', 'the database is unavailable; retry shortly');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyBaseLogger } from 'fastify';
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 
 /**
  * Answers requests that Node's HTTP parser refuses (bad bytes, oversized headers, timeouts) in the
@@ -23,4 +23,16 @@ export function clientErrorHandler(logger: FastifyBaseLogger) {
     }
     socket.destroy();
   };
+}
+
+/**
+ * Whether `error` is the request stream failing because the client went away mid-body (Node's
+ * `aborted`, ECONNRESET, on the incoming message). It carries the same code as a database
+ * connection reset, so it is told apart by the request's own state: the client closed, the
+ * database is fine, and nobody is left to answer.
+ */
+export function isClientAbort(error: unknown, request: FastifyRequest): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  const reset = e?.code === 'ECONNRESET' || e?.code === 'ECONNABORTED';
+  return reset && (e?.message === 'aborted' || request.raw.aborted || request.raw.destroyed);
 }

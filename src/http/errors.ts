@@ -47,6 +47,9 @@ export const STATUS: Record<ErrorCode, number> = {
   // membership invitations
   invitation_not_found: 404,
   too_many_invitations: 409,
+  too_many_dry_runs: 429,
+  host_not_allowed: 421,
+  unsupported_media_type: 415,
 };
 
 /** The REST error body of API.md section 1. */

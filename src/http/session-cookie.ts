@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors.js';
 import { csrfTokenMatches } from '../domain/sessions/session-id.js';
+import { originAllowed } from './public-url.js';
 
 /** The cookie over plain http (development on loopback). */
 export const SESSION_COOKIE = 'tessera_session';
@@ -88,11 +89,9 @@ export function crossOriginReason(request: FastifyRequest): string | undefined {
   const origin = request.headers.origin;
   if (origin !== undefined) {
     const presented = normalizedOrigin(origin);
-    // The origin this request was addressed to, as a browser would write it in `Origin`. A request
-    // that arrived over plain http may also come from `https://` with the very same host and port:
-    // a TLS-terminating proxy in front of Tessera. Only that page can have that origin.
-    const own = [normalizedOrigin(`${request.protocol}://${request.host}`), request.protocol === 'http' ? normalizedOrigin(`https://${request.host}`) : undefined];
-    if (presented === undefined || !own.includes(presented)) return 'Origin is another site';
+    // Compared with TESSERA_PUBLIC_URL's origins, never with one built from the request's Host,
+    // which a rebinding DNS name controls (X07).
+    if (presented === undefined || !originAllowed(request.server.publicSite, request, presented)) return 'Origin is another site';
   }
   return undefined;
 }

@@ -14,6 +14,9 @@ export function isUniqueViolation(err: unknown): boolean {
 export function isUnavailable(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown } | null;
   const code = typeof e?.code === 'string' ? e.code : '';
+  // Node's incoming-request error when a client disconnects mid-body is also ECONNRESET, with the
+  // message `aborted`: that is the client leaving, not the database (src/http/client-error.ts).
+  if (code === 'ECONNRESET' && e?.message === 'aborted') return false;
   if (['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_READONLY', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '53300', '08006', '08001', '08003'].some((c) => code.startsWith(c))) {
     return true;
   }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Member, OrgMembership, OrgRole, Organization, Team, TeamMember, TeamRole, User } from '../domain/records.js';
 import { orgFromRow, orgRole, teamFromRow, teamRole, teamToRow, userFromRow, userToRow } from './mappers.js';
 import { StoreBase, USER_COLUMNS } from './store-base.js';
@@ -32,6 +33,13 @@ export abstract class PeopleStore extends StoreBase {
   async findOrgByName(name: string): Promise<Organization | undefined> {
     // Every token exchange starts here: compiled once.
     const [row] = await this.hot('findOrgByName', () => this.db.selectFrom('organizations').selectAll().where('name', '=', name), [name]);
+    return row && orgFromRow(row);
+  }
+
+  async findOrgByNameIgnoringCase(name: string): Promise<Organization | undefined> {
+    // lower() folds ASCII alike in SQLite and PostgreSQL, and names are ASCII; the unique index on
+    // lower(name) (migration 2026-12-04-org-name-case) serves this lookup.
+    const row = await this.db.selectFrom('organizations').selectAll().where(sql`lower(name)`, '=', name.toLowerCase()).executeTakeFirst();
     return row && orgFromRow(row);
   }
 

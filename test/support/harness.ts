@@ -18,6 +18,7 @@ import { buildApp, type AppOptions } from '../../src/http/app.js';
 import type { Resolver } from '../../src/domain/oidc/fetch-issuer-document.js';
 import { openServices, type Services } from '../../src/services.js';
 import { ExchangeThrottle } from '../../src/domain/oidc/exchange-throttle.js';
+import { DryRunThrottle } from '../../src/domain/oidc/dry-run-throttle.js';
 import { VERSION } from '../../src/version.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 
@@ -63,10 +64,13 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** The hosts the suites address the console by (Host and Origin headers). */
+export const TEST_PUBLIC_URLS = ['http://tessera.test', 'https://tessera.test', 'https://tessera.example.com', 'http://tessera.example.com'];
+
 /** Starts Tessera in-process on a fresh database of the given kind, with a test clock and captured logs. */
 export async function startHarness(
   kind: DatabaseKind,
-  options: Partial<Pick<AppOptions, 'timeouts' | 'trustProxy'>> & {
+  options: Partial<Pick<AppOptions, 'timeouts' | 'trustProxy' | 'publicUrls' | 'loopback'>> & {
     requireTokenExpiry?: boolean;
     maxTokenLifetimeSeconds?: number;
     sessionIdleTimeoutSeconds?: number;
@@ -75,6 +79,8 @@ export async function startHarness(
     allowLoopbackIssuers?: boolean;
     /** Refused token exchanges per address per window; suites that refuse many lift it (default 10,000 a minute). */
     exchangeRefusalLimit?: { perAddress: number; windowMs: number };
+    /** Policy dry runs per caller and organization per window (default 10,000 a minute). */
+    dryRunLimit?: { perCaller: number; perOrg: number; windowMs: number };
     /** TESSERA_OIDC_TOKEN_RETENTION in seconds (default 30 days). */
     oidcTokenRetentionSeconds?: number;
     /** Outbound fetch seams: a resolver for issuer host names, an extra trusted CA (PEM). */
@@ -98,12 +104,18 @@ export async function startHarness(
   );
   // The catalog suites send hundreds of refused exchanges from one address on a frozen clock.
   services.deps.oidc.exchanges = new ExchangeThrottle(clock, options.exchangeRefusalLimit ?? { perAddress: 10_000, windowMs: 60_000 });
+  // And dozens of policy dry runs as one admin; the X06 suite sets the production limit.
+  services.deps.oidc.dryRuns = new DryRunThrottle(clock, options.dryRunLimit ?? { perCaller: 10_000, perOrg: 10_000, windowMs: 60_000 });
   const logs = new LogCapture();
   const app = await buildApp(services.deps, {
     logger: pino({ level: 'debug' }, logs),
     version: VERSION,
     ...(options.timeouts ? { timeouts: options.timeouts } : {}),
     ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
+    // TESSERA_PUBLIC_URL as an operator of the suites' made-up hosts would set it; loopback names
+    // (inject's own `localhost:80`, a harness listening on 127.0.0.1) are accepted as well.
+    publicUrls: options.publicUrls ?? TEST_PUBLIC_URLS,
+    loopback: options.loopback ?? true,
   });
   await app.ready();
   const secrets = new Set<string>();

@@ -1,5 +1,6 @@
 import type { CompiledPolicy, CompiledRule } from './policy-definition.js';
 import { resolveClaim } from './resolve-claim.js';
+import { BudgetExceeded, WorkBudget } from './work-budget.js';
 
 /**
  * The decision for one token exchange (API.md sections 6 and 7): which policies apply, whether
@@ -33,7 +34,7 @@ export interface ExaminedClaim {
   value?: unknown;
 }
 
-export type DenialCode = 'no_applicable_policy' | 'no_allow_policy_matched' | 'deny_policy_matched' | 'admin_not_authorized';
+export type DenialCode = 'no_applicable_policy' | 'no_allow_policy_matched' | 'deny_policy_matched' | 'admin_not_authorized' | 'evaluation_budget_exceeded';
 
 export interface PolicyEvaluation {
   decision: 'allow' | 'deny';
@@ -53,37 +54,61 @@ const REASONS: Record<DenialCode | 'allowed', string> = {
   no_allow_policy_matched: 'no allow policy matched the token\'s claims',
   deny_policy_matched: 'a deny policy matched the token\'s claims',
   admin_not_authorized: 'the admin scope needs an allow policy with authorizedPermissions ["admin"]',
+  evaluation_budget_exceeded: 'evaluating the policies against the token\'s claims took too much work; simplify the policies or the claims',
 };
 
-/** Decides whether verified `claims` may obtain the requested token under `policies`. */
-export function evaluatePolicies(policies: readonly CompiledPolicy[], claims: unknown, request: PolicyRequest): PolicyEvaluation {
+/**
+ * Decides whether verified `claims` may obtain the requested token under `policies`, within a work
+ * budget (X06): past it the decision is a denial, `evaluation_budget_exceeded`, whatever had
+ * matched so far, since an unevaluated deny could have vetoed it.
+ */
+export function evaluatePolicies(policies: readonly CompiledPolicy[], claims: unknown, request: PolicyRequest, budget: WorkBudget = new WorkBudget()): PolicyEvaluation {
   const trace: PolicyTraceEntry[] = [];
   const examined = new Map<string, ExaminedClaim>();
   let denyMatched = false;
   let allowMatched = false;
   let adminAllowMatched = false;
-
-  for (const policy of policies) {
-    if (!applies(policy, request)) continue;
-    let failedRule: PolicyTraceEntry['failedRule'];
-    for (const rule of policy.rules) {
-      const lookup = resolveClaim(claims, rule.segments);
-      if (!examined.has(rule.claimPath)) {
-        examined.set(rule.claimPath, lookup.found ? { claimPath: rule.claimPath, present: true, value: lookup.value } : { claimPath: rule.claimPath, present: false });
-      }
-      // Rules are ANDed, so the first failure decides and later rules are not matched; they are
-      // still looked up above so the audit record shows every claim the policy depends on.
-      if (failedRule !== undefined) continue;
-      const failure = lookup.found ? ruleFailure(rule, lookup.value) : 'absent';
-      if (failure !== undefined) failedRule = { claimPath: rule.claimPath, failure };
+  // Code points of each string claim value, split once per evaluation, not once per pattern.
+  const split = new Map<string, readonly string[]>();
+  const codePoints = (s: string): readonly string[] => {
+    let cps = split.get(s);
+    if (cps === undefined) {
+      budget.charge(s.length);
+      split.set(s, (cps = Array.from(s)));
     }
-    const matched = failedRule === undefined;
-    trace.push({ policyIndex: policy.index, decision: policy.decision, matched, ...(failedRule ? { failedRule } : {}) });
-    if (!matched) continue;
-    if (policy.decision === 'deny') denyMatched = true;
-    else {
-      allowMatched = true;
-      if (policy.admin) adminAllowMatched = true;
+    return cps;
+  };
+
+  try {
+    evaluate();
+  } catch (err) {
+    if (!(err instanceof BudgetExceeded)) throw err;
+    return { decision: 'deny', code: 'evaluation_budget_exceeded', reason: REASONS.evaluation_budget_exceeded, trace, claims: [...examined.values()] };
+  }
+
+  function evaluate(): void {
+    for (const policy of policies) {
+      if (!applies(policy, request)) continue;
+      let failedRule: PolicyTraceEntry['failedRule'];
+      for (const rule of policy.rules) {
+        const lookup = resolveClaim(claims, rule.segments);
+        if (!examined.has(rule.claimPath)) {
+          examined.set(rule.claimPath, lookup.found ? { claimPath: rule.claimPath, present: true, value: lookup.value } : { claimPath: rule.claimPath, present: false });
+        }
+        // Rules are ANDed, so the first failure decides and later rules are not matched; they are
+        // still looked up above so the audit record shows every claim the policy depends on.
+        if (failedRule !== undefined) continue;
+        const failure = lookup.found ? ruleFailure(rule, lookup.value, codePoints, budget) : 'absent';
+        if (failure !== undefined) failedRule = { claimPath: rule.claimPath, failure };
+      }
+      const matched = failedRule === undefined;
+      trace.push({ policyIndex: policy.index, decision: policy.decision, matched, ...(failedRule ? { failedRule } : {}) });
+      if (!matched) continue;
+      if (policy.decision === 'deny') denyMatched = true;
+      else {
+        allowMatched = true;
+        if (policy.admin) adminAllowMatched = true;
+      }
     }
   }
 
@@ -112,8 +137,11 @@ function applies(policy: CompiledPolicy, request: PolicyRequest): boolean {
  * P10): numbers, booleans, null and objects are never turned into text, and an array matches when
  * one of its string elements does; it is never joined into one string.
  */
-function ruleFailure(rule: CompiledRule, value: unknown): RuleFailure | undefined {
-  const matchesAny = (s: string) => rule.patterns.some((p) => p.matches(s));
+function ruleFailure(rule: CompiledRule, value: unknown, codePoints: (s: string) => readonly string[], budget: WorkBudget): RuleFailure | undefined {
+  const matchesAny = (s: string) => {
+    const cps = codePoints(s);
+    return rule.patterns.some((p) => p.matchesCodePoints(cps, budget));
+  };
   if (typeof value === 'string') return matchesAny(value) ? undefined : 'no_pattern_matched';
   if (Array.isArray(value)) {
     const strings = value.filter((v): v is string => typeof v === 'string');

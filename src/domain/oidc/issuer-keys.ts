@@ -11,6 +11,8 @@ export const KEY_MAX_AGE_MS = 10 * 60_000;
 
 interface Entry {
   keys: VerificationKey[];
+  /** The issuer row's key-source version these keys were loaded for (keySourceVersion). */
+  version: string;
   fetchedAt: number;
   /** Generation of the load that produced these keys. */
   generation: number;
@@ -18,12 +20,26 @@ interface Entry {
 
 interface Slot {
   entry?: Entry;
-  /** The load in flight, shared by every caller (F10). */
+  /** The load in flight, shared by every caller asking for the same version (F10). */
   inflight?: Promise<Entry>;
+  inflightVersion?: string;
   /** Start time of the last fetch attempt, for the unknown-kid cooldown. */
   lastAttemptAt: number;
   /** Incremented when a load starts; a load only commits when it is newer than what is cached (F11). */
   nextGeneration: number;
+}
+
+/**
+ * What the cached keys of an issuer depend on, read from the issuer row the exchange has just
+ * loaded from the database (X09): its modification time and its key source (the static key set, or
+ * the key set URL and pinned thumbprints). When another node replaces the key set, the row this
+ * node reads differs from the one its keys were loaded for, and the keys are reloaded before use;
+ * a deleted issuer is never found, so its keys are never asked for. No node trusts keys the
+ * database no longer holds, without any message between nodes.
+ */
+export function keySourceVersion(issuer: OidcIssuer): string {
+  const source = issuer.jwks ? `jwks:${JSON.stringify(issuer.jwks)}` : `uri:${issuer.jwksUri ?? ''}|${issuer.thumbprints.join(',')}`;
+  return `${issuer.modifiedAt}|${source}`;
 }
 
 /** Fetches (or reads the static set of) one registered issuer's keys. */
@@ -62,7 +78,7 @@ export class IssuerKeys {
     const slot = this.slot(issuer.id);
     const now = this.clock.now();
     let entry = slot.entry;
-    if (!entry || now - entry.fetchedAt >= KEY_MAX_AGE_MS) {
+    if (!entry || entry.version !== keySourceVersion(issuer) || now - entry.fetchedAt >= KEY_MAX_AGE_MS) {
       entry = await this.refresh(issuer, slot);
     }
     let found = select(entry.keys, alg, kid);
@@ -91,29 +107,35 @@ export class IssuerKeys {
 
   /** Reloads, sharing a load in flight; on failure falls back to the cached keys, if any. */
   private async refresh(issuer: OidcIssuer, slot: Slot): Promise<Entry> {
-    if (!slot.inflight) {
+    const version = keySourceVersion(issuer);
+    if (!slot.inflight || slot.inflightVersion !== version) {
       const generation = slot.nextGeneration++;
       slot.lastAttemptAt = this.clock.now();
       const run = this.load(issuer).then((keys) => {
-        const fresh: Entry = { keys, fetchedAt: this.clock.now(), generation };
+        const fresh: Entry = { keys, version, fetchedAt: this.clock.now(), generation };
         const current = this.slots.get(issuer.id);
         // Commit only into the same slot, and only over older keys: a slow reload that finishes
         // after a newer one (or after forget()) must not bring back what it read.
         if (current === slot && (!slot.entry || slot.entry.generation < generation)) slot.entry = fresh;
-        return current === slot && slot.entry ? slot.entry : fresh;
+        return current === slot && slot.entry && slot.entry.version === version ? slot.entry : fresh;
       });
       slot.inflight = run;
+      slot.inflightVersion = version;
       const clear = () => {
-        if (slot.inflight === run) delete slot.inflight;
+        if (slot.inflight === run) {
+          delete slot.inflight;
+          delete slot.inflightVersion;
+        }
       };
       run.then(clear, clear);
     }
     try {
-      return await slot.inflight;
+      return await slot.inflight!;
     } catch (err) {
-      // Last good keys carry on through an outage, but not past their max age (F08): then the
-      // exchange answers 503 rather than trusting keys the issuer may have withdrawn.
-      if (slot.entry && this.clock.now() - slot.entry.fetchedAt < KEY_MAX_AGE_MS) return slot.entry;
+      // Last good keys carry on through an outage, but not past their max age (F08), and never
+      // across a change of the key source (X09): then the exchange answers 503 rather than
+      // trusting keys the issuer or an admin may have withdrawn.
+      if (slot.entry && slot.entry.version === version && this.clock.now() - slot.entry.fetchedAt < KEY_MAX_AGE_MS) return slot.entry;
       throw new DomainError('issuer_keys_unavailable', `the issuer's keys could not be fetched: ${(err as Error).message}`);
     }
   }

@@ -23,6 +23,8 @@
  * n × k: 10 KB against a 250-`?` segment took over 10 ms.)
  */
 
+import type { WorkBudget } from './work-budget.js';
+
 /** Longest accepted pattern, in code points. */
 export const MAX_PATTERN_LENGTH = 256;
 /** Most `*` wildcards accepted in one pattern (escaped `\*` does not count). */
@@ -39,6 +41,12 @@ export interface CompiledPattern {
   readonly segments: readonly (readonly SegmentToken[])[];
   /** Whether the whole value matches. */
   matches(value: string): boolean;
+  /**
+   * Whether a value already split into code points matches, charging the worst-case cost of the
+   * match to `budget` first (X06): the value's length for each middle segment's words, plus one
+   * pass for the anchored ends. Throws BudgetExceeded, having done no work, when it would not fit.
+   */
+  matchesCodePoints(value: readonly string[], budget: WorkBudget): boolean;
 }
 
 export type PatternResult = { ok: true; pattern: CompiledPattern } | { ok: false; reason: string };
@@ -72,9 +80,18 @@ export function compilePattern(source: string): PatternResult {
   }
   const frozen = Object.freeze(segments.map((s) => Object.freeze(s)));
   const middle = frozen.slice(1, -1).map(shiftAndTables);
+  const costPerCodePoint = 1 + middle.reduce((sum, t) => sum + t.words, 0);
   return {
     ok: true,
-    pattern: Object.freeze({ source, segments: frozen, matches: (value: string) => matchSegments(frozen, middle, Array.from(value)) }),
+    pattern: Object.freeze({
+      source,
+      segments: frozen,
+      matches: (value: string) => matchSegments(frozen, middle, Array.from(value)),
+      matchesCodePoints: (value: readonly string[], budget: WorkBudget) => {
+        budget.charge(Math.max(1, value.length) * costPerCodePoint);
+        return matchSegments(frozen, middle, value);
+      },
+    }),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Deps } from '../deps.js';
-import { fail } from '../errors.js';
+import { fail, RetryLaterError } from '../errors.js';
 import { orgAdminAccess } from '../orgs/org-access.js';
 import type { Principal } from '../principal.js';
 import type { OidcIssuer, Organization } from '../records.js';
@@ -13,6 +13,8 @@ import { compilePoliciesOrFail } from './replace-policies.js';
 import {
   checkAudience,
   checkTimes,
+  MAX_CLAIM_DEPTH,
+  nestingDepthExceeds,
   orgAudiences,
   readRequiredClaims,
   readUnverified,
@@ -52,6 +54,9 @@ export interface PolicyTestResult {
 export async function testPolicies(deps: Deps, principal: Principal, orgName: string, issuerId: string, input: PolicyTestInput): Promise<PolicyTestResult> {
   const { org } = await orgAdminAccess(deps, principal, orgName);
   const issuer = await findIssuerOrFail(deps, org, issuerId);
+  // Reserved before any work (X06): past the limit nothing is parsed, verified or evaluated.
+  const wait = deps.oidc.dryRuns.take(principal, org.id);
+  if (wait > 0) throw new RetryLaterError('too_many_dry_runs', 'too many policy dry runs; retry later', wait);
   const type = parseRequestedTokenType(input.requestedTokenType) ?? fail('invalid_request', 'requestedTokenType must be organization, team or personal');
   const scope = parseScope(type, input.scope === '' ? undefined : input.scope);
   if ('reason' in scope) fail('invalid_request', EXCHANGE_REQUEST_DESCRIPTIONS[scope.reason].description);
@@ -59,6 +64,7 @@ export async function testPolicies(deps: Deps, principal: Principal, orgName: st
   if (input.claims !== undefined && (typeof input.claims !== 'object' || input.claims === null || Array.isArray(input.claims))) {
     fail('invalid_request', 'claims must be a JSON object');
   }
+  if (input.claims !== undefined && nestingDepthExceeds(input.claims, MAX_CLAIM_DEPTH)) fail('invalid_request', `claims must not nest deeper than ${MAX_CLAIM_DEPTH} levels`);
 
   let policies: CompiledPolicy[];
   let policyVersion: number | null = null;

@@ -23,6 +23,19 @@ const MAX_CLAIM_LENGTH = 1024;
  * hash, GitHub Actions puts `x5t` in every ID token, and keys are never picked by them.
  */
 const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'crit', 'b64'];
+/**
+ * Header parameters of encryption and compression (J11): a subject token is a signed JWS, never
+ * decrypted or inflated, so a header asking for either is refused before any key is looked at
+ * (PBES2 `p2c` iteration counts, `zip: DEF` bombs, RFC 8725 section 3.3).
+ */
+const ENCRYPTION_HEADERS = ['enc', 'zip', 'p2c', 'p2s', 'epk', 'apu', 'apv', 'iv', 'tag'];
+/** How long ago a subject token may have been issued (J16): ID tokens are minted for the exchange and live minutes. */
+export const MAX_TOKEN_AGE_SECONDS = 86400;
+/**
+ * Deepest nesting of objects and arrays accepted in a token's claims (X11). Real ID tokens nest
+ * two or three levels; thousands of levels fit in 16 KiB and overflow recursive code downstream.
+ */
+export const MAX_CLAIM_DEPTH = 32;
 
 export type OAuthError = 'invalid_request' | 'unsupported_grant_type' | 'invalid_target' | 'invalid_scope' | 'temporarily_unavailable';
 
@@ -75,6 +88,15 @@ export function readUnverified(token: string): UnverifiedToken {
   if (FORBIDDEN_HEADERS.some((name) => name in header)) {
     refuse('token', 'header_not_allowed', 'the subject token header carries a parameter that is not accepted (jwk, jku, x5u, x5c, crit, b64)');
   }
+  if (ENCRYPTION_HEADERS.some((name) => name in header)) {
+    refuse('token', 'token_encrypted', 'the subject token must be a signed JWT; encrypted or compressed tokens (enc, zip, p2c) are not accepted');
+  }
+  // A nested JWT (`cty: JWT`, RFC 7519 section 5.2) would be a token inside the token whose claims
+  // no check here looked at (J11).
+  const cty = header.cty;
+  if (cty !== undefined && (typeof cty !== 'string' || /^(application\/)?jwt$/i.test(cty))) {
+    refuse('token', 'nested_token_not_allowed', 'the subject token must not be a nested JWT (cty: JWT)');
+  }
   const kid = header.kid;
   if (kid !== undefined && (typeof kid !== 'string' || kid.length > 256)) refuse('token', 'kid_invalid', 'the subject token kid must be a short string');
   const iss = unverified.iss;
@@ -118,9 +140,12 @@ export async function verifySignature(deps: Deps, issuer: OidcIssuer, unverified
   if (!payloadBytes) refuse('signature', 'signature_invalid', 'the subject token signature does not verify with the issuer keys');
   const claims = decodeJsonObject(payloadBytes);
   if (!claims) refuse('claims', 'payload_invalid', 'the subject token payload is not a JSON object');
+  // Before anything walks the claims (evaluation, the audit record): X11.
+  if (nestingDepthExceeds(claims, MAX_CLAIM_DEPTH)) refuse('claims', 'claims_too_deep', `the subject token claims are nested deeper than ${MAX_CLAIM_DEPTH} levels`);
   if (claims.iss !== issuer.url) refuse('issuer', 'issuer_mismatch', 'the subject token issuer is not registered in this organization');
   const sub = claims.sub;
-  if (typeof sub !== 'string' || sub === '' || sub.length > MAX_CLAIM_LENGTH) refuse('claims', 'sub_invalid', 'the subject token needs a sub claim');
+  // No NUL (X10): the subject is stored in the minted token's row, which PostgreSQL's text refuses.
+  if (typeof sub !== 'string' || sub === '' || sub.length > MAX_CLAIM_LENGTH || sub.includes('\u0000')) refuse('claims', 'sub_invalid', 'the subject token needs a sub claim');
   return { claims, subject: sub };
 }
 
@@ -134,18 +159,35 @@ export interface TokenTimes {
 
 export function readRequiredClaims(claims: Record<string, unknown>): TokenTimes {
   const { jti, exp, iat, nbf } = claims;
-  if (typeof jti !== 'string' || jti === '' || jti.length > MAX_CLAIM_LENGTH) refuse('claims', 'jti_invalid', 'the subject token needs a jti claim');
+  if (typeof jti !== 'string' || jti === '' || jti.length > MAX_CLAIM_LENGTH || jti.includes('\u0000')) refuse('claims', 'jti_invalid', 'the subject token needs a jti claim');
   if (!isTime(exp)) refuse('claims', 'exp_invalid', 'the subject token needs a numeric exp claim');
   if (!isTime(iat)) refuse('claims', 'iat_invalid', 'the subject token needs a numeric iat claim');
   if (nbf !== undefined && !isTime(nbf)) refuse('claims', 'nbf_invalid', 'the subject token nbf claim must be numeric');
   return { jti, exp, iat, nbf };
 }
 
-/** `exp`, `nbf` and `iat` against the server clock, with the leeway (J15-J17). */
+/** `exp`, `nbf` and `iat` against the server clock, with the leeway (J15-J17); `iat` at most a day old (J16). */
 export function checkTimes(times: TokenTimes, nowSec: number): void {
   if (nowSec >= times.exp + CLOCK_LEEWAY_SECONDS) refuse('time', 'token_expired', 'the subject token has expired');
   if (times.nbf !== undefined && times.nbf > nowSec + CLOCK_LEEWAY_SECONDS) refuse('time', 'token_not_yet_valid', 'the subject token is not valid yet (nbf)');
   if (times.iat > nowSec + CLOCK_LEEWAY_SECONDS) refuse('time', 'iat_in_future', 'the subject token was issued in the future (iat)');
+  // A token issued long ago and given a far `exp` is a credential someone kept (J16).
+  if (times.iat < nowSec - MAX_TOKEN_AGE_SECONDS - CLOCK_LEEWAY_SECONDS) refuse('time', 'iat_too_old', 'the subject token was issued more than a day ago (iat)');
+}
+
+/**
+ * Whether objects and arrays in `value` nest deeper than `max` levels (the value itself is level
+ * 1). Iterative, so a hostile depth cannot overflow the stack here.
+ */
+export function nestingDepthExceeds(value: unknown, max: number): boolean {
+  const stack: Array<{ v: unknown; depth: number }> = [{ v: value, depth: 1 }];
+  while (stack.length > 0) {
+    const { v, depth } = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push({ v: child, depth: depth + 1 });
+  }
+  return false;
 }
 
 /** The audience URIs that name `org`. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { nowSeconds } from '../clock.js';
 import type { Deps, RequestContext } from '../deps.js';
 import { fail } from '../errors.js';
-import type { Principal } from '../principal.js';
+import { principalToken, type Principal } from '../principal.js';
 import type { Store } from '../store.js';
 import type { OidcOrigin, TokenRecord, TokenSource } from '../records.js';
 import { recordAudit } from '../audit/record-audit.js';
@@ -42,6 +42,7 @@ export async function issueToken(
   const { scope, user, org, team } = await authorizeTokenScope(deps, principal, target, 'create');
   const now = nowSeconds(deps.clock);
   const expires = resolveExpires(input.expires, now, deps.config);
+  checkWithinCreatorLifetime(principalToken(principal), expires);
   let name = '';
   if (scope.type !== 'personal') {
     name = input.name ?? '';
@@ -76,6 +77,23 @@ export async function issueToken(
     });
   });
   return issued;
+}
+
+/**
+ * Z04: a token cannot mint a token that outlives it. A leaked token that expires tomorrow must not
+ * buy its holder a credential for two years, nor one that never expires; only a console session
+ * (which re-proves the password) or a token that itself never expires may create a token without
+ * expiry. Tokens minted by token exchange are not created here and are bounded by their issuer.
+ */
+function checkWithinCreatorLifetime(creator: TokenRecord | null, expires: number): void {
+  if (creator === null || creator.expires === 0) return;
+  const until = new Date(creator.expires * 1000).toISOString();
+  if (expires === 0) {
+    fail('expires_invalid', `a token that expires (this one at ${until}) cannot create a token that never expires; set expires no later than ${until}, or create it from the console`);
+  }
+  if (expires > creator.expires) {
+    fail('expires_invalid', `a token cannot create a token that outlives it: this one expires at ${until}; set expires no later than that`);
+  }
 }
 
 /**

@@ -5,6 +5,7 @@ import { DomainError } from '../../domain/errors.js';
 import { exchangeToken } from '../../domain/oidc/exchange-token.js';
 import { paramsFromForm, paramsFromJson, type ParamsResult } from '../../domain/oidc/exchange-params.js';
 import { isUnavailable } from '../../storage/dialect.js';
+import { isClientAbort } from '../client-error.js';
 import { requestContext } from '../context.js';
 
 /** The token endpoint's bodies are a few kilobytes; the subject token itself is capped at 16 KiB. */
@@ -65,6 +66,10 @@ export async function oauthTokenRoutes(app: FastifyInstance, opts: { deps: Deps 
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof DomainError) return sendOAuthError(reply, 400, 'invalid_request', error.message);
+    if (isClientAbort(error, request)) {
+      request.log.info({ code: error.code }, 'client aborted the request');
+      return sendOAuthError(reply, 400, 'invalid_request', 'the client closed the connection before the request body was complete');
+    }
     if (isUnavailable(error)) {
       request.log.warn({ code: (error as { code?: string }).code }, 'database unavailable');
       return sendOAuthError(reply, 503, 'temporarily_unavailable', 'the database is unavailable; retry shortly');

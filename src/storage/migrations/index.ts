@@ -7,6 +7,7 @@ import * as oidcJti from './2026-11-30-oidc-jti.js';
 import * as oidcTokenPurge from './2026-12-01-oidc-token-purge.js';
 import * as memberInvitations from './2026-12-04-member-invitations.js';
 import * as sessionReauth from './2026-12-04-session-reauth.js';
+import * as orgNameCase from './2026-12-04-org-name-case.js';
 
 /** Every migration, by name; names sort in the order they run. */
 const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-01-oidc-token-purge': oidcTokenPurge,
   '2026-12-04-member-invitations': memberInvitations,
   '2026-12-04-session-reauth': sessionReauth,
+  '2026-12-04-org-name-case': orgNameCase,
 };
 
 export const migrationProvider: MigrationProvider = {
