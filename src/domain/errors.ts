@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'login_failed'
   | 'password_incorrect'
   | 'too_many_attempts'
+  | 'password_checks_busy'
   | 'session_invalid'
   | 'csrf_failed'
   // oidc issuers and policies
@@ -43,7 +44,10 @@ export type ErrorCode =
   | 'issuer_keys_unavailable'
   | 'policy_not_found'
   | 'policy_invalid'
-  | 'too_many_registrations';
+  | 'too_many_registrations'
+  | 'too_many_organizations'
+  | 'too_many_fetches'
+  | 'too_many_failed_authentications';
 
 export class DomainError extends Error {
   readonly code: ErrorCode;

@@ -30,6 +30,7 @@ export const STATUS: Record<ErrorCode, number> = {
   login_failed: 401,
   password_incorrect: 403,
   too_many_attempts: 429,
+  password_checks_busy: 503,
   session_invalid: 401,
   csrf_failed: 403,
   // oidc issuers and policies
@@ -43,6 +44,9 @@ export const STATUS: Record<ErrorCode, number> = {
   policy_not_found: 404,
   policy_invalid: 400,
   too_many_registrations: 429,
+  too_many_organizations: 429,
+  too_many_fetches: 429,
+  too_many_failed_authentications: 429,
 };
 
 /** The REST error body of API.md section 1. */

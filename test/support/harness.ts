@@ -18,6 +18,7 @@ import { buildApp, type AppOptions } from '../../src/http/app.js';
 import type { Resolver } from '../../src/domain/oidc/fetch-issuer-document.js';
 import { openServices, type Services } from '../../src/services.js';
 import { ExchangeThrottle } from '../../src/domain/oidc/exchange-throttle.js';
+import { TokenAuthThrottle } from '../../src/domain/tokens/auth-throttle.js';
 import { VERSION } from '../../src/version.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 
@@ -75,6 +76,8 @@ export async function startHarness(
     allowLoopbackIssuers?: boolean;
     /** Refused token exchanges per address per window; suites that refuse many lift it (default 10,000 a minute). */
     exchangeRefusalLimit?: { perAddress: number; windowMs: number };
+    /** Failed token authentications per address per window (A10); suites that send many lift it (default 1,000,000 a minute). */
+    tokenFailureLimit?: { perAddress: number; windowMs: number };
     /** TESSERA_OIDC_TOKEN_RETENTION in seconds (default 30 days). */
     oidcTokenRetentionSeconds?: number;
     /** Outbound fetch seams: a resolver for issuer host names, an extra trusted CA (PEM). */
@@ -98,6 +101,8 @@ export async function startHarness(
   );
   // The catalog suites send hundreds of refused exchanges from one address on a frozen clock.
   services.deps.oidc.exchanges = new ExchangeThrottle(clock, options.exchangeRefusalLimit ?? { perAddress: 10_000, windowMs: 60_000 });
+  // Timing suites (A08) send thousands of unknown tokens from one address on a frozen clock.
+  services.deps.tokenFailures = new TokenAuthThrottle(clock, options.tokenFailureLimit ?? { perAddress: 1_000_000, windowMs: 60_000 });
   const logs = new LogCapture();
   const app = await buildApp(services.deps, {
     logger: pino({ level: 'debug' }, logs),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Deps, RequestContext } from '../deps.js';
-import { fail } from '../errors.js';
+import { fail, RetryLaterError } from '../errors.js';
 import type { Principal } from '../principal.js';
 import type { Organization, User } from '../records.js';
 import { recordAudit } from '../audit/record-audit.js';
@@ -16,6 +16,9 @@ export async function createOrg(deps: Deps, ctx: RequestContext, principal: Prin
   const allowed = principal.kind === 'system' || (principal.kind === 'user' && principal.user.id === owner.id);
   if (!allowed) fail('forbidden', 'organizations are created by a person, who becomes their first admin');
   if (!ORG_NAME.test(name)) fail('name_invalid', 'organization names are 1 to 40 letters, digits, ., - or _');
+  // Per person (X14): per-organization limits must not multiply with organizations made at will.
+  const wait = deps.orgCreations.take(principal);
+  if (wait > 0) throw new RetryLaterError('too_many_organizations', `too many organizations created; retry in ${wait} seconds`, wait);
   const org: Organization = { id: randomUUID(), name, createdAt: deps.clock.now() };
   await deps.store.transaction(async (tx) => {
     if (await tx.findOrgByName(name)) fail('org_name_taken', `organization '${name}' already exists`);

@@ -1,17 +1,20 @@
 import type { Deps, RequestContext } from '../deps.js';
 import { recordAudit } from '../audit/record-audit.js';
-import { DomainError, fail, RetryLaterError } from '../errors.js';
+import { DomainError, fail } from '../errors.js';
 import type { Principal } from '../principal.js';
 import type { SessionRecord } from '../records.js';
 import { startSession, type StartedSession } from '../sessions/start-session.js';
 import { replacePassword } from './replace-password.js';
-import { checkNewPassword, DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './password.js';
+import { checkCurrentPassword } from './check-password.js';
+import { checkNewPassword, hashPassword } from './password.js';
 
 export interface ChangePasswordInput {
   currentPassword: string;
   newPassword: string;
   /** The session the change was made in, if it was made in one: it continues under a new id. */
   session?: SessionRecord;
+  /** The known-browser cookie the request carried, if any (X08). */
+  knownBrowser?: string;
 }
 
 /**
@@ -24,12 +27,7 @@ export async function changePassword(deps: Deps, ctx: RequestContext, principal:
   if (principal.kind !== 'user') fail('forbidden', 'only a person can change their password, not a token of an organization or team');
   const { user } = principal;
   checkNewPassword(input.newPassword, 'newPassword');
-  const wait = deps.loginThrottle.retryAfterSeconds(user.login, ctx.sourceIp);
-  if (wait > 0) throw new RetryLaterError('too_many_attempts', `too many failed password checks; try again in ${wait} seconds`, wait);
-  const stored = await deps.store.findPasswordHash(user.id);
-  const matches = await verifyPassword(input.currentPassword, stored ?? DUMMY_PASSWORD_HASH);
-  if (stored === null || !matches) {
-    deps.loginThrottle.recordFailure(user.login, ctx.sourceIp);
+  if (!(await checkCurrentPassword(deps, ctx, user, input.currentPassword, input.knownBrowser))) {
     await recordAudit(deps.store, deps, ctx, principal, { action: 'password_change_failed', targetType: 'user', targetId: user.id, targetName: user.login });
     throw new DomainError('password_incorrect', 'the current password is wrong');
   }
