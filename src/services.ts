@@ -3,6 +3,9 @@ import { systemClock, type Clock } from './domain/clock.js';
 import type { Deps } from './domain/deps.js';
 import { LastUsedTracker } from './domain/tokens/last-used.js';
 import { LoginThrottle } from './domain/sessions/login-throttle.js';
+import { TokenAuthThrottle } from './domain/tokens/auth-throttle.js';
+import { DeadTokenUses } from './domain/tokens/dead-token-uses.js';
+import { CreationThrottle } from './domain/orgs/creation-throttle.js';
 import { issuerKeyLoader, IssuerKeys } from './domain/oidc/issuer-keys.js';
 import type { IssuerFetchOptions } from './domain/oidc/fetch-issuer-document.js';
 import { DryRunThrottle } from './domain/oidc/dry-run-throttle.js';
@@ -49,6 +52,9 @@ export async function openServices(
     },
     lastUsed,
     loginThrottle: new LoginThrottle(clock),
+    tokenFailures: new TokenAuthThrottle(clock),
+    deadTokenUses: new DeadTokenUses(clock),
+    orgCreations: new CreationThrottle(clock),
     oidc: { fetch: fetchOptions, keys: new IssuerKeys(clock, issuerKeyLoader(fetchOptions)), registrations: new RegistrationThrottle(clock), exchanges: new ExchangeThrottle(clock), dryRuns: new DryRunThrottle(clock) },
   };
   return {

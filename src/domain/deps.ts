@@ -4,6 +4,9 @@ import type { Clock } from './clock.js';
 import type { Store } from './store.js';
 import type { LoginThrottle } from './sessions/login-throttle.js';
 import type { LastUsedTracker } from './tokens/last-used.js';
+import type { TokenAuthThrottle } from './tokens/auth-throttle.js';
+import type { DeadTokenUses } from './tokens/dead-token-uses.js';
+import type { CreationThrottle } from './orgs/creation-throttle.js';
 import type { IssuerFetchOptions } from './oidc/fetch-issuer-document.js';
 import type { IssuerKeys } from './oidc/issuer-keys.js';
 import type { RegistrationThrottle } from './oidc/registration-throttle.js';
@@ -43,6 +46,12 @@ export interface Deps {
   lastUsed: LastUsedTracker;
   /** Failed sign-in counters, in this process's memory. */
   loginThrottle: LoginThrottle;
+  /** Failed token authentications per source address, in this process's memory (A10). */
+  tokenFailures: TokenAuthThrottle;
+  /** Uses of revoked and expired tokens counted between audit rows, in this process's memory (X05). */
+  deadTokenUses: DeadTokenUses;
+  /** Organizations created per user, in this process's memory (X14). */
+  orgCreations: CreationThrottle;
   oidc: OidcDeps;
 }
 

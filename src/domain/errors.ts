@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'login_failed'
   | 'password_incorrect'
   | 'too_many_attempts'
+  | 'password_checks_busy'
   | 'session_invalid'
   | 'csrf_failed'
   | 'reauthentication_required'
@@ -50,7 +51,10 @@ export type ErrorCode =
   | 'too_many_invitations'
   | 'too_many_dry_runs'
   | 'host_not_allowed'
-  | 'unsupported_media_type';
+  | 'unsupported_media_type'
+  | 'too_many_organizations'
+  | 'too_many_fetches'
+  | 'too_many_failed_authentications';
 
 export class DomainError extends Error {
   readonly code: ErrorCode;

@@ -30,6 +30,7 @@ export const STATUS: Record<ErrorCode, number> = {
   login_failed: 401,
   password_incorrect: 403,
   too_many_attempts: 429,
+  password_checks_busy: 503,
   session_invalid: 401,
   csrf_failed: 403,
   reauthentication_required: 403,
@@ -50,6 +51,9 @@ export const STATUS: Record<ErrorCode, number> = {
   too_many_dry_runs: 429,
   host_not_allowed: 421,
   unsupported_media_type: 415,
+  too_many_organizations: 429,
+  too_many_fetches: 429,
+  too_many_failed_authentications: 429,
 };
 
 /** The REST error body of API.md section 1. */

@@ -47,15 +47,40 @@ export function clearSessionCookie(request: FastifyRequest, reply: FastifyReply)
   reply.header('set-cookie', clearedSessionCookie(isHttps(request)));
 }
 
+/** The known-browser cookie (X08) over plain http and over https (`__Host-`, as for the session). */
+export const KNOWN_BROWSER_COOKIE = 'tessera_known';
+export const SECURE_KNOWN_BROWSER_COOKIE = '__Host-tessera_known';
+/** A year: a browser someone signs in from now and then stays known between sign-ins. */
+const KNOWN_BROWSER_MAX_AGE = 365 * 86400;
+
+/**
+ * Sets the known-browser cookie after a sign-in: long-lived (unlike the session cookie), HttpOnly,
+ * SameSite=Lax. It grants nothing by itself; it only exempts this browser from the per-account
+ * sign-in limit of the accounts it marks (see known-browser.ts).
+ */
+export function setKnownBrowserCookie(request: FastifyRequest, reply: FastifyReply, value: string): void {
+  const secure = isHttps(request);
+  reply.header('set-cookie', `${secure ? SECURE_KNOWN_BROWSER_COOKIE : KNOWN_BROWSER_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${KNOWN_BROWSER_MAX_AGE}${secure ? '; Secure' : ''}`);
+}
+
+/** The known-browser cookie the request carries (the name for its scheme), or undefined. */
+export function readKnownBrowserCookie(request: FastifyRequest): string | undefined {
+  return readCookie(request, isHttps(request) ? SECURE_KNOWN_BROWSER_COOKIE : KNOWN_BROWSER_COOKIE) || undefined;
+}
+
 /**
  * The session id the request carries: only the cookie name for the request's scheme counts (over
  * https an unprefixed cookie may have been planted by a subdomain). Undefined when there is none.
  * Two cookies of that name are ambiguous, so neither is used: `''`, which no session matches.
  */
 export function readSessionCookie(request: FastifyRequest): string | undefined {
+  return readCookie(request, sessionCookieName(isHttps(request)));
+}
+
+/** A cookie by name; `''` when it appears twice (ambiguous), undefined when absent. */
+function readCookie(request: FastifyRequest, name: string): string | undefined {
   const header = request.headers.cookie;
   if (header === undefined) return undefined;
-  const name = sessionCookieName(isHttps(request));
   let found: string | undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');

@@ -19,6 +19,7 @@ import type { Resolver } from '../../src/domain/oidc/fetch-issuer-document.js';
 import { openServices, type Services } from '../../src/services.js';
 import { ExchangeThrottle } from '../../src/domain/oidc/exchange-throttle.js';
 import { DryRunThrottle } from '../../src/domain/oidc/dry-run-throttle.js';
+import { TokenAuthThrottle } from '../../src/domain/tokens/auth-throttle.js';
 import { VERSION } from '../../src/version.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 
@@ -81,6 +82,8 @@ export async function startHarness(
     exchangeRefusalLimit?: { perAddress: number; windowMs: number };
     /** Policy dry runs per caller and organization per window (default 10,000 a minute). */
     dryRunLimit?: { perCaller: number; perOrg: number; windowMs: number };
+    /** Failed token authentications per address per window (A10); suites that send many lift it (default 1,000,000 a minute). */
+    tokenFailureLimit?: { perAddress: number; windowMs: number };
     /** TESSERA_OIDC_TOKEN_RETENTION in seconds (default 30 days). */
     oidcTokenRetentionSeconds?: number;
     /** Outbound fetch seams: a resolver for issuer host names, an extra trusted CA (PEM). */
@@ -106,6 +109,8 @@ export async function startHarness(
   services.deps.oidc.exchanges = new ExchangeThrottle(clock, options.exchangeRefusalLimit ?? { perAddress: 10_000, windowMs: 60_000 });
   // And dozens of policy dry runs as one admin; the X06 suite sets the production limit.
   services.deps.oidc.dryRuns = new DryRunThrottle(clock, options.dryRunLimit ?? { perCaller: 10_000, perOrg: 10_000, windowMs: 60_000 });
+  // Timing suites (A08) send thousands of unknown tokens from one address on a frozen clock.
+  services.deps.tokenFailures = new TokenAuthThrottle(clock, options.tokenFailureLimit ?? { perAddress: 1_000_000, windowMs: 60_000 });
   const logs = new LogCapture();
   const app = await buildApp(services.deps, {
     logger: pino({ level: 'debug' }, logs),

@@ -114,10 +114,10 @@ function sentence(action: string, who: string, targetType: string | null, name: 
       return `${who} deleted ${tokenPhrase(targetType, name, team, false)}`;
     case 'access_token_expired_used': {
       const expires = typeof d.expires === 'number' && d.expires > 0 ? ` at ${isoSeconds(d.expires)}` : '';
-      return `${tokenPhrase(targetType, name, team, false)} was used after it expired${expires}`;
+      return `${tokenPhrase(targetType, name, team, false)} was used after it expired${expires}${usesPhrase(d.uses)}`;
     }
     case 'access_token_revoked_used':
-      return `${tokenPhrase(targetType, name, team, false)} was used after it was revoked`;
+      return `${tokenPhrase(targetType, name, team, false)} was used after it was revoked${usesPhrase(d.uses)}`;
     case 'oidc_issuer_created':
       return `${who} registered OIDC issuer ${name}${str(d.url) ? ` (${str(d.url)})` : ''}`;
     case 'oidc_issuer_updated':
@@ -167,4 +167,9 @@ function isoSeconds(unixSeconds: number): string {
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** Repeated uses of a dead token share one event a minute (X05): say how many it stands for. */
+function usesPhrase(uses: unknown): string {
+  return typeof uses === 'number' && uses > 1 ? ` (${uses} uses)` : '';
 }

@@ -50,14 +50,19 @@ interface Attempt {
 
 /** Runs a token exchange for already-read body parameters. Never throws for a bad request. */
 export async function exchangeToken(deps: Deps, ctx: RequestContext, params: ParamsResult): Promise<ExchangeResult> {
-  const throttle = deps.oidc.exchanges;
-  const wait = throttle.retryAfterSeconds(ctx.sourceIp);
-  if (wait > 0) {
+  const reservation = await deps.oidc.exchanges.reserve(ctx.sourceIp);
+  if (!reservation.ok) {
+    const wait = Math.max(1, Math.ceil(reservation.retryAfterMs / 1000));
     return { ok: false, status: 429, retryAfter: wait, error: 'temporarily_unavailable', reason: 'too_many_refusals', description: 'too many refused exchanges from this address; retry later' };
   }
-  const result = await attemptExchange(deps, ctx, params);
-  if (!result.ok && result.status === 400) throttle.recordRefusal(ctx.sourceIp);
-  return result;
+  const { ticket } = reservation;
+  try {
+    const result = await attemptExchange(deps, ctx, params);
+    if (!result.ok && result.status === 400) ticket.fail();
+    return result;
+  } finally {
+    ticket.release();
+  }
 }
 
 async function attemptExchange(deps: Deps, ctx: RequestContext, params: ParamsResult): Promise<ExchangeResult> {

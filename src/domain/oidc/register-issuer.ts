@@ -33,8 +33,8 @@ export async function registerIssuer(deps: Deps, ctx: RequestContext, principal:
   if (existing.some((i) => i.name === name || i.url === input.url)) fail('issuer_taken', `an issuer named '${name}' or with URL '${input.url}' is already registered`);
 
   // Counted before anything is fetched: every attempt makes outbound requests (S05).
-  const wait = deps.oidc.registrations.take(org.id);
-  if (wait > 0) throw new RetryLaterError('too_many_registrations', 'too many issuer registrations in this organization; retry later', wait);
+  const wait = deps.oidc.registrations.take(org.id, principal);
+  if (wait > 0) throw new RetryLaterError('too_many_registrations', 'too many issuer registrations in this organization or by this person; retry later', wait);
 
   let discovered: { issuer: string; jwksUri: string | null; thumbprints: string[] };
   if (jwks) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Deps, RequestContext } from '../deps.js';
-import { fail } from '../errors.js';
+import { fail, RetryLaterError } from '../errors.js';
 import { boundOrgId, type Principal } from '../principal.js';
 import type { Organization, User } from '../records.js';
 import { recordAudit } from '../audit/record-audit.js';
@@ -26,6 +26,9 @@ export async function createOrg(deps: Deps, ctx: RequestContext, principal: Prin
   // An exchanged token reaches only the organization that minted it (catalog X01).
   if (boundOrgId(principal) !== null) fail('forbidden', 'a token minted by token exchange cannot create organizations');
   if (!NEW_ORG_NAME.test(name)) fail('name_invalid', 'organization names are 1 to 40 letters, digits, ., - or _, starting and ending with a letter or digit');
+  // Per person (X14): per-organization limits must not multiply with organizations made at will.
+  const wait = deps.orgCreations.take(principal);
+  if (wait > 0) throw new RetryLaterError('too_many_organizations', `too many organizations created; retry in ${wait} seconds`, wait);
   const org: Organization = { id: randomUUID(), name, createdAt: deps.clock.now() };
   await deps.store.transaction(async (tx) => {
     // Ignoring case (X13): `Acme` is taken when `acme` exists. The unique index on lower(name)

@@ -2,7 +2,7 @@ import type { Deps, RequestContext } from '../deps.js';
 import { recordAudit } from '../audit/record-audit.js';
 import { DomainError } from '../errors.js';
 import type { SessionRecord, User } from '../records.js';
-import { verifyCurrentPassword } from '../users/verify-current-password.js';
+import { verifyCurrentPassword } from '../users/check-password.js';
 import { sessionRef } from './start-session.js';
 
 /**

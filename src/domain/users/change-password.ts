@@ -4,14 +4,16 @@ import { isOwnCredential, type Principal } from '../principal.js';
 import type { SessionRecord } from '../records.js';
 import { startSession, type StartedSession } from '../sessions/start-session.js';
 import { replacePassword } from './replace-password.js';
+import { verifyCurrentPassword } from './check-password.js';
 import { checkNewPassword, hashPassword } from './password.js';
-import { verifyCurrentPassword } from './verify-current-password.js';
 
 export interface ChangePasswordInput {
   currentPassword: string;
   newPassword: string;
   /** The session the change was made in, if it was made in one: it continues under a new id. */
   session?: SessionRecord;
+  /** The known-browser cookie the request carried, if any (X08). */
+  knownBrowser?: string;
 }
 
 /**
@@ -25,7 +27,7 @@ export async function changePassword(deps: Deps, ctx: RequestContext, principal:
   if (!isOwnCredential(principal)) fail('forbidden', 'a token minted by token exchange cannot change a password');
   const { user } = principal;
   checkNewPassword(input.newPassword, 'newPassword');
-  await verifyCurrentPassword(deps, ctx, principal, input.currentPassword, 'password_change_failed');
+  await verifyCurrentPassword(deps, ctx, principal, input.currentPassword, 'password_change_failed', input.knownBrowser);
   const passwordHash = await hashPassword(input.newPassword);
   return deps.store.transaction(async (tx) => {
     await replacePassword(tx, deps, ctx, principal, user, passwordHash, 'password_changed');

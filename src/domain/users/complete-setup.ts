@@ -4,6 +4,7 @@ import { recordAudit } from '../audit/record-audit.js';
 import { fail } from '../errors.js';
 import type { User } from '../records.js';
 import type { LoginResult } from '../sessions/login.js';
+import { withKnownBrowser } from '../sessions/known-browser.js';
 import { startSession } from '../sessions/start-session.js';
 import { EMAIL, LOGIN } from './create-user.js';
 import { checkNewPassword, hashPassword } from './password.js';
@@ -40,7 +41,7 @@ export async function completeSetup(deps: Deps, ctx: RequestContext, input: Setu
     disabledAt: null,
     createdAt: now,
   };
-  return deps.store.transaction(async (tx) => {
+  const result = await deps.store.transaction(async (tx) => {
     await tx.claimSetup(now);
     // Users made from the command line (`tessera admin create-user`) also end first-run setup.
     if ((await tx.countUsers()) > 0) fail('setup_done', DONE);
@@ -52,6 +53,9 @@ export async function completeSetup(deps: Deps, ctx: RequestContext, input: Setu
       targetName: user.login,
       details: { siteAdmin: true, setup: true },
     });
-    return { user, ...(await startSession(tx, deps, ctx, user)) };
+    return { user, knownBrowser: withKnownBrowser(undefined, user.id, passwordHash), ...(await startSession(tx, deps, ctx, user)) };
   });
+  // The administrator's address and browser are known to the account from the start (X08).
+  deps.loginThrottle.recordSignIn(user.login, ctx.sourceIp);
+  return result;
 }

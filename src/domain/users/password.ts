@@ -1,5 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { DomainError } from '../errors.js';
+import { DomainError, RetryLaterError } from '../errors.js';
 
 // OWASP Password Storage Cheat Sheet: scrypt with N=2^17, r=8, p=1.
 const N = 2 ** 17;
@@ -9,9 +9,43 @@ const KEY_LENGTH = 32;
 // scrypt needs 128 * N * r bytes of memory; Node's default cap (32 MiB) is below that.
 const MAX_MEM = 256 * 1024 * 1024;
 
+/**
+ * Password hashes computed at once, process-wide (X04). scrypt runs on libuv's thread pool, which
+ * SQLite's group commit also needs for its fsync: unbounded, a burst of anonymous sign-ins fills
+ * every thread and stalls every database write behind it. Two at once leave the rest of the pool
+ * (four threads by default; bin/tessera asks for eight) to commits, file and DNS work.
+ */
+export const HASH_CONCURRENCY = 2;
+/** Hashes that may wait for a place; one more is refused at once (503 with Retry-After). */
+export const HASH_QUEUE = 6;
+
+class HashSlots {
+  private running = 0;
+  private readonly queue: Array<() => void> = [];
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.running < HASH_CONCURRENCY) this.running++;
+    else if (this.queue.length < HASH_QUEUE) await new Promise<void>((resolve) => this.queue.push(resolve));
+    else throw new RetryLaterError('password_checks_busy', 'too many password checks are running; retry in a moment', 1);
+    try {
+      return await work();
+    } finally {
+      // The place passes straight to the next in line, so `running` never exceeds the bound.
+      const next = this.queue.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+}
+
+const slots = new HashSlots();
+
 function derive(password: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    scrypt(password.normalize('NFC'), salt, KEY_LENGTH, { N: n, r, p, maxmem: MAX_MEM }, (err, key) => (err ? reject(err) : resolve(key))),
+  return slots.run(
+    () =>
+      new Promise((resolve, reject) =>
+        scrypt(password.normalize('NFC'), salt, KEY_LENGTH, { N: n, r, p, maxmem: MAX_MEM }, (err, key) => (err ? reject(err) : resolve(key))),
+      ),
   );
 }
 

@@ -12,7 +12,7 @@ import { csrfTokenFor } from '../../domain/sessions/session-id.js';
 import { describeCaller } from '../../domain/users/describe-caller.js';
 import { requestContext, requireSession } from '../context.js';
 import { errorResponses, Password } from '../schemas.js';
-import { checkCookieRequest, clearSessionCookie, readSessionCookie, refuseCrossOrigin, setSessionCookie } from '../session-cookie.js';
+import { checkCookieRequest, clearSessionCookie, readKnownBrowserCookie, readSessionCookie, refuseCrossOrigin, setKnownBrowserCookie, setSessionCookie } from '../session-cookie.js';
 import { userBody } from './user.js';
 
 const tags = ['session'];
@@ -44,12 +44,15 @@ export function registerSessionRoutes(app: FastifyInstance, deps: Deps): void {
     async (request, reply) => {
       const body = request.body as { login: string; password: string };
       const presented = readSessionCookie(request);
+      const known = readKnownBrowserCookie(request);
       const result = await login(deps, requestContext(request), {
         login: body.login,
         password: body.password,
         ...(presented === undefined ? {} : { presentedSessionId: presented }),
+        ...(known === undefined ? {} : { knownBrowser: known }),
       });
       setSessionCookie(request, reply, result.sessionId);
+      setKnownBrowserCookie(request, reply, result.knownBrowser);
       return sessionBody(deps, result.user, result.sessionId, result.session.expiresAt);
     },
   );

@@ -5,7 +5,7 @@ import { completeSetup, type SetupInput } from '../../domain/users/complete-setu
 import { setupNeeded } from '../../domain/users/setup-needed.js';
 import { requestContext } from '../context.js';
 import { errorResponses, NewPassword } from '../schemas.js';
-import { refuseCrossOrigin, setSessionCookie } from '../session-cookie.js';
+import { refuseCrossOrigin, setKnownBrowserCookie, setSessionCookie } from '../session-cookie.js';
 import { sessionBody } from './session.js';
 
 const tags = ['session'];
@@ -48,6 +48,7 @@ export function registerSetupRoutes(app: FastifyInstance, deps: Deps): void {
     async (request, reply) => {
       const result = await completeSetup(deps, requestContext(request), request.body as SetupInput);
       setSessionCookie(request, reply, result.sessionId);
+      setKnownBrowserCookie(request, reply, result.knownBrowser);
       return sessionBody(deps, result.user, result.sessionId, result.session.expiresAt);
     },
   );

@@ -9,7 +9,7 @@ import { resetPassword } from '../../domain/users/reset-password.js';
 import { setUserDisabled } from '../../domain/users/set-user-disabled.js';
 import { principalOf, requestContext, requireAuth } from '../context.js';
 import { errorResponses, NewPassword, Password } from '../schemas.js';
-import { setSessionCookie } from '../session-cookie.js';
+import { readKnownBrowserCookie, setSessionCookie } from '../session-cookie.js';
 
 const tags = ['users'];
 const LoginParams = Type.Object({ login: Type.String({ minLength: 1, maxLength: 100 }) });
@@ -37,7 +37,12 @@ export function registerUsersRoutes(app: FastifyInstance, deps: Deps): void {
     async (request, reply) => {
       const body = request.body as { currentPassword: string; newPassword: string };
       const session = request.consoleSession?.record;
-      const renewed = await changePassword(deps, requestContext(request), principalOf(request), { ...body, ...(session ? { session } : {}) });
+      const known = readKnownBrowserCookie(request);
+      const renewed = await changePassword(deps, requestContext(request), principalOf(request), {
+        ...body,
+        ...(session ? { session } : {}),
+        ...(known === undefined ? {} : { knownBrowser: known }),
+      });
       // The session continues under a new id; the console reads its new CSRF token from GET /api/session.
       if (renewed) setSessionCookie(request, reply, renewed.sessionId);
       return reply.code(204).send();
