@@ -90,10 +90,10 @@ export const paths = {
   oidcIssuer: (org: string, id: string) => `/api/orgs/${enc(org)}/oidc/issuers/${enc(id)}`,
   regenerateThumbprints: (org: string, id: string) => `/api/orgs/${enc(org)}/oidc/issuers/${enc(id)}/regenerate-thumbprints`,
   issuerPolicy: (org: string, issuerId: string) => `/api/orgs/${enc(org)}/auth/policies/oidcissuers/${enc(issuerId)}`,
-  reauthenticate: () => '/api/session/reauthenticate',
   authPolicy: (org: string, policyId: string) => `/api/orgs/${enc(org)}/auth/policies/${enc(policyId)}`,
   policyTest: (org: string, issuerId: string) => `/api/orgs/${enc(org)}/oidc/issuers/${enc(issuerId)}/policies/test`,
   oidcExchanges: (org: string) => `/api/orgs/${enc(org)}/oidc/exchanges`,
+  reauthenticate: () => '/api/session/reauthenticate',
 };
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
