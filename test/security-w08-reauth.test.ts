@@ -251,7 +251,9 @@ for (const kind of databaseKinds()) {
       // Forged and token requests never reach the password check.
       expectRefusal(await send('POST', url, { headers: { cookie: session.cookie }, body: { password: person.password }, from }), 403, 'csrf_failed');
       expectRefusal(await send('POST', url, { session, headers: { origin: 'https://evil.example' }, body: { password: person.password }, from }), 403, 'csrf_failed');
-      expectRefusal(await send('POST', url, { token: admin.token, body: { password: admin.password }, from }), 401, 'session_invalid');
+      expectRefusal(await send('POST', url, { token: admin.token, body: { password: admin.password }, from }), 403, 'forbidden');
+      expectRefusal(await send('POST', url, { token: 'pul-not-a-real-token', body: { password: admin.password }, from }), 401, 'token_invalid');
+      expectRefusal(await send('POST', url, { body: { password: admin.password }, from }), 401, 'session_invalid');
       expectRefusal(await send('POST', url, { session, body: { password: person.password, extra: 1 }, from }), 400, 'invalid_request');
 
       // Five wrong passwords (the per-account limit) are each refused and audited…
