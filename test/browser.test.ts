@@ -395,6 +395,12 @@ function suite(): void {
       await page.getByRole('dialog').getByRole('button', { name: 'Create', exact: true }).click();
       const confirm = page.getByRole('dialog', { name: 'Confirm your password to continue' });
       await confirm.waitFor();
+      // Cancelled, the action is not done and the form says why.
+      await confirm.getByRole('button', { name: 'Cancel', exact: true }).click();
+      await confirm.waitFor({ state: 'detached' });
+      await page.getByRole('dialog', { name: 'Create token' }).getByRole('alert').filter({ hasText: 'Not done: this action needs your password again' }).waitFor();
+      await page.getByRole('dialog', { name: 'Create token' }).getByRole('button', { name: 'Create', exact: true }).click();
+      await confirm.waitFor();
       const field = confirm.getByLabel('Password', { exact: true });
       // The password field has the focus, so the person can type at once.
       await page.waitForFunction(() => document.activeElement?.getAttribute('autocomplete') === 'current-password');

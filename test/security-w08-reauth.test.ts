@@ -5,13 +5,16 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { sql, type Kysely } from 'kysely';
 import type { OAuth2Server } from 'oauth2-mock-server';
 import { NO_REQUEST } from '../src/domain/deps.js';
 import type { Resolver } from '../src/domain/oidc/fetch-issuer-document.js';
 import { SYSTEM } from '../src/domain/principal.js';
 import type { User } from '../src/domain/records.js';
+import { login } from '../src/domain/sessions/login.js';
 import { REAUTHENTICATION_WINDOW_MS } from '../src/domain/sessions/recent-password.js';
 import { createUser } from '../src/domain/users/create-user.js';
+import * as sessionReauth from '../src/storage/migrations/2026-12-04-session-reauth.js';
 import { databaseKinds } from './support/databases.js';
 import { makeOrg, makeToken, startHarness, uniqueName, type Harness } from './support/harness.js';
 import { discoveryHandler, FIXTURE_CERT, FIXTURE_THUMBPRINT, startLocalServer, startMockIssuer, type LocalServer } from './support/issuers.js';
@@ -248,7 +251,9 @@ for (const kind of databaseKinds()) {
       // Forged and token requests never reach the password check.
       expectRefusal(await send('POST', url, { headers: { cookie: session.cookie }, body: { password: person.password }, from }), 403, 'csrf_failed');
       expectRefusal(await send('POST', url, { session, headers: { origin: 'https://evil.example' }, body: { password: person.password }, from }), 403, 'csrf_failed');
-      expectRefusal(await send('POST', url, { token: admin.token, body: { password: admin.password }, from }), 401, 'session_invalid');
+      expectRefusal(await send('POST', url, { token: admin.token, body: { password: admin.password }, from }), 403, 'forbidden');
+      expectRefusal(await send('POST', url, { token: 'pul-not-a-real-token', body: { password: admin.password }, from }), 401, 'token_invalid');
+      expectRefusal(await send('POST', url, { body: { password: admin.password }, from }), 401, 'session_invalid');
       expectRefusal(await send('POST', url, { session, body: { password: person.password, extra: 1 }, from }), 400, 'invalid_request');
 
       // Five wrong passwords (the per-account limit) are each refused and audited…
@@ -275,6 +280,31 @@ for (const kind of databaseKinds()) {
       // No password reached the audit trail.
       const text = JSON.stringify(await h.deps.store.listAudit(null, 10_000));
       for (const p of [person.password, other.password, 'wrong-0']) assert.ok(!text.includes(p));
+    });
+  });
+}
+
+for (const kind of databaseKinds()) {
+  describe(`W08 migration (${kind})`, () => {
+    it('W08: sessions that exist when the migration runs count as proven at their sign-in', async () => {
+      const h = await startHarness(kind);
+      try {
+        const password = 'a password of some length';
+        const user = await createUser(h.deps, NO_REQUEST, SYSTEM, { login: uniqueName('old'), email: 'old@example.com', password });
+        const signed = await login(h.deps, NO_REQUEST, { login: user.login, password });
+        h.secrets.add(signed.sessionId);
+        // Back to the schema before the migration, as an existing deployment has it, and up again.
+        const db = h.services.database.db as unknown as Kysely<unknown>;
+        await sessionReauth.down(db);
+        await sql`update sessions set created_at = created_at - 3600000`.execute(db);
+        await sessionReauth.up(db);
+        const rows = await sql<{ created_at: string | number; password_verified_at: string | number }>`select created_at, password_verified_at from sessions`.execute(db);
+        assert.equal(rows.rows.length, 1);
+        assert.equal(Number(rows.rows[0]!.password_verified_at), Number(rows.rows[0]!.created_at));
+        assert.equal(Number(rows.rows[0]!.created_at), h.clock.now() - 3600_000);
+      } finally {
+        await h.close();
+      }
     });
   });
 }

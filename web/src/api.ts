@@ -93,7 +93,6 @@ export const paths = {
   oidcIssuer: (org: string, id: string) => `/api/orgs/${enc(org)}/oidc/issuers/${enc(id)}`,
   regenerateThumbprints: (org: string, id: string) => `/api/orgs/${enc(org)}/oidc/issuers/${enc(id)}/regenerate-thumbprints`,
   issuerPolicy: (org: string, issuerId: string) => `/api/orgs/${enc(org)}/auth/policies/oidcissuers/${enc(issuerId)}`,
-  reauthenticate: () => '/api/session/reauthenticate',
   authPolicy: (org: string, policyId: string) => `/api/orgs/${enc(org)}/auth/policies/${enc(policyId)}`,
   policyTest: (org: string, issuerId: string) => `/api/orgs/${enc(org)}/oidc/issuers/${enc(issuerId)}/policies/test`,
   oidcExchanges: (org: string) => `/api/orgs/${enc(org)}/oidc/exchanges`,
@@ -102,6 +101,7 @@ export const paths = {
   declineInvitation: (id: string) => `/api/user/invitations/${enc(id)}/decline`,
   orgInvitations: (org: string) => `/api/orgs/${enc(org)}/invitations`,
   orgInvitation: (org: string, id: string) => `/api/orgs/${enc(org)}/invitations/${enc(id)}`,
+  reauthenticate: () => '/api/session/reauthenticate',
 };
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';

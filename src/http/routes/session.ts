@@ -10,7 +10,7 @@ import { reauthenticate } from '../../domain/sessions/reauthenticate.js';
 import { REAUTHENTICATION_WINDOW_MS } from '../../domain/sessions/recent-password.js';
 import { csrfTokenFor } from '../../domain/sessions/session-id.js';
 import { describeCaller } from '../../domain/users/describe-caller.js';
-import { requestContext, requireSession } from '../context.js';
+import { requestContext, requireAuth, requireSession } from '../context.js';
 import { errorResponses, Password } from '../schemas.js';
 import { checkCookieRequest, clearSessionCookie, readKnownBrowserCookie, readSessionCookie, refuseCrossOrigin, setKnownBrowserCookie, setSessionCookie } from '../session-cookie.js';
 import { userBody } from './user.js';
@@ -74,8 +74,13 @@ export function registerSessionRoutes(app: FastifyInstance, deps: Deps): void {
   app.post(
     '/api/session/reauthenticate',
     {
-      // The session cookie only, under its cross-site and CSRF checks: a token needs no re-proof.
-      onRequest: requireSession(deps),
+      // The session cookie only, under its cross-site and CSRF checks. A token needs no re-proof:
+      // a valid one is told so (403), an invalid one gets the usual 401.
+      onRequest: async (request, reply) => {
+        if (request.headers.authorization === undefined) return requireSession(deps)(request, reply);
+        await requireAuth(deps)(request, reply);
+        throw new DomainError('forbidden', 're-authentication is for console sessions; requests made with a token never need it');
+      },
       schema: {
         tags,
         summary: 'Prove the password again in this session, for actions that need a recent proof',

@@ -21,10 +21,7 @@ function describeReauthError(err: unknown): string | undefined {
  * sees only its result. Requests that are refused at the same time share one dialog.
  */
 export function ReauthProvider({ children }: { children: ReactNode }) {
-  const { expire } = useSession();
   const [opened, setOpened] = useState(false);
-  const [password, setPassword] = useState('');
-  const { busy, error, run } = useSubmit(describeReauthError);
   const pending = useRef<{ promise: Promise<boolean>; resolve(ok: boolean): void } | null>(null);
 
   const ask = useCallback((): Promise<boolean> => {
@@ -32,14 +29,12 @@ export function ReauthProvider({ children }: { children: ReactNode }) {
     let resolve!: (ok: boolean) => void;
     const promise = new Promise<boolean>((r) => (resolve = r));
     pending.current = { promise, resolve };
-    setPassword('');
     setOpened(true);
     return promise;
   }, []);
 
   const finish = useCallback((ok: boolean) => {
     setOpened(false);
-    setPassword('');
     pending.current?.resolve(ok);
     pending.current = null;
   }, []);
@@ -48,6 +43,22 @@ export function ReauthProvider({ children }: { children: ReactNode }) {
     setReauthenticationHandler(ask);
     return () => setReauthenticationHandler(async () => false);
   }, [ask]);
+
+  return (
+    <>
+      {children}
+      {/* Above any dialog the action was started from. Closed, its form unmounts: no password or error stays behind. */}
+      <Modal opened={opened} onClose={() => finish(false)} title="Confirm your password to continue" centered zIndex={400}>
+        <ReauthForm finish={finish} />
+      </Modal>
+    </>
+  );
+}
+
+function ReauthForm({ finish }: { finish(ok: boolean): void }) {
+  const { expire } = useSession();
+  const [password, setPassword] = useState('');
+  const { busy, error, run } = useSubmit(describeReauthError);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -67,28 +78,22 @@ export function ReauthProvider({ children }: { children: ReactNode }) {
   };
 
   return (
-    <>
-      {children}
-      {/* Above any dialog the action was started from. */}
-      <Modal opened={opened} onClose={() => finish(false)} title="Confirm your password to continue" centered zIndex={400}>
-        <form onSubmit={submit}>
-          <Stack>
-            <Text size="sm">
-              This action needs your password: you last entered it more than {WINDOW} ago. Once confirmed, the action continues, and such actions need no password for the next {WINDOW}.
-            </Text>
-            <PasswordInput label="Password" autoComplete="current-password" required data-autofocus value={password} onChange={(e) => setPassword(e.currentTarget.value)} />
-            <FormError error={error} />
-            <Group justify="flex-end">
-              <Button variant="default" onClick={() => finish(false)} disabled={busy}>
-                Cancel
-              </Button>
-              <Button type="submit" loading={busy}>
-                Confirm
-              </Button>
-            </Group>
-          </Stack>
-        </form>
-      </Modal>
-    </>
+    <form onSubmit={submit}>
+      <Stack>
+        <Text size="sm">
+          This action needs your password: you last entered it more than {WINDOW} ago. Once confirmed, the action continues, and such actions need no password for the next {WINDOW}.
+        </Text>
+        <PasswordInput label="Password" autoComplete="current-password" required data-autofocus value={password} onChange={(e) => setPassword(e.currentTarget.value)} />
+        <FormError error={error} />
+        <Group justify="flex-end">
+          <Button variant="default" onClick={() => finish(false)} disabled={busy}>
+            Cancel
+          </Button>
+          <Button type="submit" loading={busy}>
+            Confirm
+          </Button>
+        </Group>
+      </Stack>
+    </form>
   );
 }
