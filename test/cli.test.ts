@@ -99,7 +99,7 @@ function suite(kind: DatabaseKind): void {
     });
 
     it('admin create-user --token prints a working personal token', async () => {
-      const r = await tessera(['admin', 'create-user', 'alice', '--email', 'alice@example.com', '--name', 'Alice', '--token', '--token-expires', '30d']);
+      const r = await tessera(['admin', 'create-user', 'alice', '--email', 'alice@example.com', '--name', 'Alice', '--token', '--token-expires', '90d']);
       assert.equal(r.code, 0, r.stderr);
       aliceToken = tokenFrom(r.stdout);
       assert.match(r.stderr, /created user alice .*with personal token .*expires \d{4}-\d{2}-\d{2}T/);

@@ -145,7 +145,7 @@ for (const kind of databaseKinds()) {
         assert.equal(r.status, 401, `${host}: ${r.text}`);
         assert.equal(r.json.reason, 'login_failed');
       }
-      for (const host of ['tessera.test', 'tessera.test:8080', 'evil.tessera.example.com', 'tessera.example.com:8443', REBIND_HOST]) {
+      for (const host of ['tessera.test', 'tessera.test:8080', 'tessera.test:80', 'tessera.example.com:80', 'evil.tessera.example.com', 'tessera.example.com:8443', 'tessera.example.com.', REBIND_HOST]) {
         expect421(await request(named.port, 'POST', '/api/session', { host, origin: `http://${host}` }, { login: 'admin', password: 'wrong' }), `Host ${host}`);
       }
       // The Origin must be a public URL's origin, whatever the Host says.

@@ -123,14 +123,19 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     uiConfig: { docExpansion: 'list', deepLinking: true, validatorUrl: null },
-    // The plugin's policy (hashes of its inline scripts) with two changes: no page may frame the
-    // reference (clickjacking), and no upgrade-insecure-requests, which would send the page's own
-    // scripts to https on a plain-http development server and leave it blank.
+    // The plugin's policy (hashes of its inline scripts) with these changes: no page may frame the
+    // reference (clickjacking); no upgrade-insecure-requests, which would send the page's own
+    // scripts to https on a plain-http development server and leave it blank; no outside hosts
+    // (the validator badge is off); and inline styles, which Swagger UI's React sets on elements
+    // (a style hash would disable 'unsafe-inline'), as the console's own policy allows. Checked in
+    // Chromium by test/security-inputs-misc.test.ts.
     staticCSP: true,
     transformStaticCSP: (header) =>
       header
         .replace("frame-ancestors 'self'", "frame-ancestors 'none'")
         .replace(' validator.swagger.io', '')
+        .replace(/font-src [^;]*;/, "font-src 'self' data:;")
+        .replace(/style-src [^;]*;/, "style-src 'self' 'unsafe-inline';")
         .replace(/\s*upgrade-insecure-requests;/, ''),
   });
 

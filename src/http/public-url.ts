@@ -42,10 +42,13 @@ export function hostAllowed(site: PublicSite, request: FastifyRequest): boolean 
   const presented = parseHost(request.host);
   if (presented === undefined) return false;
   if (site.loopback && LOOPBACK_NAMES.has(presented.hostname)) return true;
-  // Compare host and port exactly, the port as the scheme's default when the URL omits it.
+  // Host and port exactly, a missing port being the public URL's scheme's default. The port is
+  // read from the header itself: URL parsing would drop `:80` whatever the public URL's scheme.
+  const port = /:(\d+)$/.exec(request.host)?.[1];
   return site.origins.some((origin) => {
     const own = new URL(origin);
-    return own.hostname === presented.hostname && (presented.port === '' ? own.port === '' || own.port === defaultPort(own) : presented.port === (own.port || defaultPort(own)));
+    const ownPort = own.port || defaultPort(own);
+    return own.hostname === presented.hostname && Number(port ?? defaultPort(own)) === Number(ownPort);
   });
 }
 

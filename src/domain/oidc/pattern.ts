@@ -23,7 +23,7 @@
  * n × k: 10 KB against a 250-`?` segment took over 10 ms.)
  */
 
-import type { WorkBudget } from './work-budget.js';
+import { STEPS_PER_MATCH, type WorkBudget } from './work-budget.js';
 
 /** Longest accepted pattern, in code points. */
 export const MAX_PATTERN_LENGTH = 256;
@@ -43,8 +43,9 @@ export interface CompiledPattern {
   matches(value: string): boolean;
   /**
    * Whether a value already split into code points matches, charging the worst-case cost of the
-   * match to `budget` first (X06): the value's length for each middle segment's words, plus one
-   * pass for the anchored ends. Throws BudgetExceeded, having done no work, when it would not fit.
+   * match to `budget` first (X06): the value's length times one plus the widest middle segment's
+   * words, plus a fixed cost per call. Throws BudgetExceeded, having done no work, when it would
+   * not fit.
    */
   matchesCodePoints(value: readonly string[], budget: WorkBudget): boolean;
 }
@@ -80,7 +81,9 @@ export function compilePattern(source: string): PatternResult {
   }
   const frozen = Object.freeze(segments.map((s) => Object.freeze(s)));
   const middle = frozen.slice(1, -1).map(shiftAndTables);
-  const costPerCodePoint = 1 + middle.reduce((sum, t) => sum + t.words, 0);
+  // Middle segments scan disjoint windows of the value, so a match reads each code point at most
+  // once per word of the widest segment, plus once for the anchored ends (see above).
+  const costPerCodePoint = 1 + middle.reduce((widest, t) => Math.max(widest, t.words), 0);
   return {
     ok: true,
     pattern: Object.freeze({
@@ -88,7 +91,7 @@ export function compilePattern(source: string): PatternResult {
       segments: frozen,
       matches: (value: string) => matchSegments(frozen, middle, Array.from(value)),
       matchesCodePoints: (value: readonly string[], budget: WorkBudget) => {
-        budget.charge(Math.max(1, value.length) * costPerCodePoint);
+        budget.charge(STEPS_PER_MATCH + value.length * costPerCodePoint);
         return matchSegments(frozen, middle, value);
       },
     }),

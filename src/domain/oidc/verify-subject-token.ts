@@ -78,9 +78,10 @@ export interface UnverifiedToken {
 /** Decodes the header and `iss` of a compact JWS and refuses headers that are not accepted. */
 export function readUnverified(token: string): UnverifiedToken {
   const [headerPart = '', payloadPart = ''] = token.split('.');
+  // The header is judged first: a compressed or encrypted payload is refused as such (J11), not
+  // as unreadable JSON, and is never inflated or decrypted.
   const header = decodeJsonSegment(headerPart);
-  const unverified = decodeJsonSegment(payloadPart);
-  if (!header || !unverified) refuse('token', 'token_malformed', 'the subject token header or payload is not a base64url JSON object');
+  if (!header) refuse('token', 'token_malformed', 'the subject token header or payload is not a base64url JSON object');
   const alg = header.alg;
   if (typeof alg !== 'string' || !(ALLOWED_ALGORITHMS as readonly string[]).includes(alg)) {
     refuse('token', 'algorithm_not_allowed', 'the subject token must be signed with an asymmetric algorithm (RS*, PS*, ES*, EdDSA)');
@@ -99,6 +100,8 @@ export function readUnverified(token: string): UnverifiedToken {
   }
   const kid = header.kid;
   if (kid !== undefined && (typeof kid !== 'string' || kid.length > 256)) refuse('token', 'kid_invalid', 'the subject token kid must be a short string');
+  const unverified = decodeJsonSegment(payloadPart);
+  if (!unverified) refuse('token', 'token_malformed', 'the subject token header or payload is not a base64url JSON object');
   const iss = unverified.iss;
   if (typeof iss !== 'string') refuse('issuer', 'issuer_missing', 'the subject token has no iss claim');
   return { token, alg, kid, iss };
