@@ -433,7 +433,7 @@ for (const kind of databaseKinds()) {
 
       h.clock.advance(15 * MINUTE);
       await signIn(h, user.login, password, { address: freshAddress() });
-      // Success cleared the account's count.
+      // The window has passed: the account takes failures again (a success alone does not clear its count: X08).
       expectError(await send(h, 'POST', '/api/session', { body: { login: user.login, password: 'wrong-again-1' }, address: freshAddress() }), 401, 'login_failed');
       await signIn(h, user.login, password, { address: freshAddress() });
     });
