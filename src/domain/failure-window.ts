@@ -130,7 +130,6 @@ export class FailureWindow {
   private nextResolution(timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(done, timeoutMs);
-      timer.unref?.();
       const waiters = this.waiters;
       function done(): void {
         clearTimeout(timer);

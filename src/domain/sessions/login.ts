@@ -27,8 +27,10 @@ const FAILED = 'the login or password is wrong';
 
 /**
  * Signs a person in with login and password and begins a session. Failures are throttled per
- * account and per address (W07); unknown logins, accounts without a password and disabled
- * accounts cost the same password check as a wrong password and get the same answer.
+ * account and per address (W07), counting attempts in flight (X03); the per-account limit spares
+ * addresses and browsers that signed in to the account before (X08). Unknown logins, accounts
+ * without a password and disabled accounts cost the same password check as a wrong password and
+ * get the same answer.
  */
 export async function login(deps: Deps, ctx: RequestContext, input: LoginInput): Promise<LoginResult> {
   // An address already refused is answered before anything is read.

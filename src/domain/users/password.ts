@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { DomainError, RetryLaterError } from '../errors.js';
 
 // OWASP Password Storage Cheat Sheet: scrypt with N=2^17, r=8, p=1.
@@ -11,13 +12,15 @@ const MAX_MEM = 256 * 1024 * 1024;
 
 /**
  * Password hashes computed at once, process-wide (X04). scrypt runs on libuv's thread pool, which
- * SQLite's group commit also needs for its fsync: unbounded, a burst of anonymous sign-ins fills
- * every thread and stalls every database write behind it. Two at once leave the rest of the pool
- * (four threads by default; bin/tessera asks for eight) to commits, file and DNS work.
+ * SQLite's group commit also needs for its fsync, and each hash keeps a core busy for a good part
+ * of a second: unbounded, a burst of anonymous sign-ins fills every thread and every core and stalls
+ * every database write behind it. At most half the cores (at least one, at most two) and so at most
+ * half of the pool's four threads hash at once; the rest stay for the event loop, commits, file and
+ * DNS work.
  */
-export const HASH_CONCURRENCY = 2;
+export const HASH_CONCURRENCY = Math.max(1, Math.min(2, Math.floor(availableParallelism() / 2)));
 /** Hashes that may wait for a place; one more is refused at once (503 with Retry-After). */
-export const HASH_QUEUE = 6;
+export const HASH_QUEUE = 4;
 
 class HashSlots {
   private running = 0;
