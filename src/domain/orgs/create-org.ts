@@ -27,25 +27,34 @@ export async function createOrg(deps: Deps, ctx: RequestContext, principal: Prin
   if (boundOrgId(principal) !== null) fail('forbidden', 'a token minted by token exchange cannot create organizations');
   if (!NEW_ORG_NAME.test(name)) fail('name_invalid', 'organization names are 1 to 40 letters, digits, ., - or _, starting and ending with a letter or digit');
   // Per person (X14): per-organization limits must not multiply with organizations made at will.
-  const wait = deps.orgCreations.take(principal);
-  if (wait > 0) throw new RetryLaterError('too_many_organizations', `too many organizations created; retry in ${wait} seconds`, wait);
+  const reservation = await deps.orgCreations.reserve(principal);
+  if (!reservation.ok) {
+    const wait = reservation.retryAfterSeconds;
+    throw new RetryLaterError('too_many_organizations', `too many organizations created; retry in ${wait} seconds`, wait);
+  }
   const org: Organization = { id: randomUUID(), name, createdAt: deps.clock.now() };
-  await deps.store.transaction(async (tx) => {
-    // Ignoring case (X13): `Acme` is taken when `acme` exists. The unique index on lower(name)
-    // decides a race; this gives the common case its clear error.
-    const existing = await tx.findOrgByNameIgnoringCase(name);
-    if (existing) fail('org_name_taken', existing.name === name ? `organization '${name}' already exists` : `organization '${existing.name}' already exists; names differ by more than case`);
-    await tx.insertOrg(org);
-    await tx.upsertMember(org.id, owner.id, 'admin', org.createdAt);
-    await recordAudit(tx, deps, ctx, principal, { action: 'organization_created', orgId: org.id, targetType: 'organization', targetId: org.id, targetName: name });
-    await recordAudit(tx, deps, ctx, principal, {
-      action: 'member_added',
-      orgId: org.id,
-      targetType: 'user',
-      targetId: owner.id,
-      targetName: owner.login,
-      details: { role: 'admin' },
+  let created = false;
+  try {
+    await deps.store.transaction(async (tx) => {
+      // Ignoring case (X13): `Acme` is taken when `acme` exists. The unique index on lower(name)
+      // decides a race; this gives the common case its clear error.
+      const existing = await tx.findOrgByNameIgnoringCase(name);
+      if (existing) fail('org_name_taken', existing.name === name ? `organization '${name}' already exists` : `organization '${existing.name}' already exists; names differ by more than case`);
+      await tx.insertOrg(org);
+      await tx.upsertMember(org.id, owner.id, 'admin', org.createdAt);
+      await recordAudit(tx, deps, ctx, principal, { action: 'organization_created', orgId: org.id, targetType: 'organization', targetId: org.id, targetName: name });
+      await recordAudit(tx, deps, ctx, principal, {
+        action: 'member_added',
+        orgId: org.id,
+        targetType: 'user',
+        targetId: owner.id,
+        targetName: owner.login,
+        details: { role: 'admin' },
+      });
     });
-  });
+    created = true;
+  } finally {
+    reservation.done(created);
+  }
   return org;
 }

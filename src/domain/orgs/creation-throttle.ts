@@ -15,11 +15,15 @@ export function actorKey(principal: Principal): string | null {
   return `token:${principal.token.id}`;
 }
 
+/** A place reserved for one creation: `done(true)` counts it, `done(false)` gives the place back. */
+export type CreationReservation = { ok: true; done(created: boolean): void } | { ok: false; retryAfterSeconds: number };
+
 /**
  * Counts organizations created per person in a sliding window, in this process's memory (X14):
  * per-organization limits (issuer registrations, exchange policies) must not be multiplied by
- * creating organizations at will. Attempts count when they pass the checks before the insert;
- * the check and the count are one synchronous step, so concurrent requests cannot overshoot.
+ * creating organizations at will. Only creations count: a name that is taken or invalid costs
+ * nothing. A creation reserves its place before the insert (X03), so concurrent requests cannot
+ * overshoot; past the limit, attempts wait for those in flight and are refused once they counted.
  */
 export class CreationThrottle {
   private readonly created: FailureWindow;
@@ -31,11 +35,14 @@ export class CreationThrottle {
     this.created = new FailureWindow(limit.windowMs, () => clock.now());
   }
 
-  /** Records a creation when under the limit and returns 0; otherwise the seconds to wait. */
-  take(principal: Principal): number {
+  /** Reserves a place for one creation by `principal`, or says how long to wait. */
+  async reserve(principal: Principal): Promise<CreationReservation> {
     const actor = actorKey(principal);
-    if (actor === null) return 0;
-    const waitMs = this.created.take([{ key: actor, limit: this.limit.perUser }]);
-    return waitMs > 0 ? Math.max(1, Math.ceil(waitMs / 1000)) : 0;
+    if (actor === null) return { ok: true, done: () => {} };
+    const reservation = await this.created.reserve([{ key: actor, limit: this.limit.perUser }]);
+    if (!reservation.ok) return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(reservation.retryAfterMs / 1000)) };
+    const { ticket } = reservation;
+    // The window counts "failures"; here what counts is a creation that committed.
+    return { ok: true, done: (created) => (created ? ticket.fail() : ticket.release()) };
   }
 }
