@@ -19,6 +19,7 @@ import type { Resolver } from '../../src/domain/oidc/fetch-issuer-document.js';
 import { openServices, type Services } from '../../src/services.js';
 import { ExchangeThrottle } from '../../src/domain/oidc/exchange-throttle.js';
 import { TokenAuthThrottle } from '../../src/domain/tokens/auth-throttle.js';
+import { LoginThrottle, type ThrottleLimits } from '../../src/domain/sessions/login-throttle.js';
 import { VERSION } from '../../src/version.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 
@@ -76,6 +77,8 @@ export async function startHarness(
     allowLoopbackIssuers?: boolean;
     /** Refused token exchanges per address per window; suites that refuse many lift it (default 10,000 a minute). */
     exchangeRefusalLimit?: { perAddress: number; windowMs: number };
+    /** Sign-in limits (default 5 per account, 20 per address, 15 minutes); suites lower them to spend fewer password hashes. */
+    loginLimits?: ThrottleLimits;
     /** Failed token authentications per address per window (A10); suites that send many lift it (default 1,000,000 a minute). */
     tokenFailureLimit?: { perAddress: number; windowMs: number };
     /** TESSERA_OIDC_TOKEN_RETENTION in seconds (default 30 days). */
@@ -101,6 +104,7 @@ export async function startHarness(
   );
   // The catalog suites send hundreds of refused exchanges from one address on a frozen clock.
   services.deps.oidc.exchanges = new ExchangeThrottle(clock, options.exchangeRefusalLimit ?? { perAddress: 10_000, windowMs: 60_000 });
+  if (options.loginLimits) services.deps.loginThrottle = new LoginThrottle(clock, options.loginLimits);
   // Timing suites (A08) send thousands of unknown tokens from one address on a frozen clock.
   services.deps.tokenFailures = new TokenAuthThrottle(clock, options.tokenFailureLimit ?? { perAddress: 1_000_000, windowMs: 60_000 });
   const logs = new LogCapture();
