@@ -152,6 +152,17 @@ for (const kind of databaseKinds()) {
       const wrongOrigin = await request(named.port, 'POST', '/api/session', { host: 'tessera.example.com', origin: 'http://tessera.example.com' }, { login: 'admin', password: 'wrong' });
       assert.equal(wrongOrigin.status, 403, wrongOrigin.text);
 
+      // Behind a trusted TLS-terminating proxy the host is the one the proxy forwards; from anyone else that header is ignored.
+      const proxied = await startServer(db.url, { TESSERA_PUBLIC_URL: 'https://tessera.example.com', TESSERA_TRUST_PROXY: 'loopback' });
+      servers.push(proxied);
+      const viaProxy = (forwardedHost: string) =>
+        request(proxied.port, 'POST', '/api/session', { host: `127.0.0.1:${proxied.port}`, 'x-forwarded-host': forwardedHost, 'x-forwarded-proto': 'https', origin: `https://${forwardedHost}` }, { login: 'admin', password: 'wrong' });
+      const forwarded = await viaProxy('tessera.example.com');
+      assert.equal(forwarded.status, 401, forwarded.text);
+      expect421(await viaProxy(REBIND_HOST), 'X-Forwarded-Host rebind.example from the trusted proxy');
+      // `named` trusts no proxy: its X-Forwarded-Host counts for nothing, the Host header decides.
+      expect421(await request(named.port, 'POST', '/api/session', { host: REBIND_HOST, 'x-forwarded-host': 'tessera.example.com', origin: 'https://tessera.example.com' }, { login: 'admin', password: 'wrong' }), 'untrusted X-Forwarded-Host');
+
       // Listening on every interface without a public URL: the server refuses to start.
       await assert.rejects(startServer(db.url, { TESSERA_HOST: '0.0.0.0' }), /TESSERA_PUBLIC_URL is required/);
     });

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { databaseKinds } from './support/databases.js';
+import { sql } from 'kysely';
+import { migrate, openDatabase } from '../src/storage/open-database.js';
+import { createTestDatabase, databaseKinds } from './support/databases.js';
 import { makePerson, uniqueName } from './support/harness.js';
 import { startLive, type LiveHarness } from './support/live.js';
 
@@ -60,6 +62,26 @@ for (const kind of databaseKinds()) {
       const idx = results.findIndex((r) => r.status === 200);
       const owner = idx % 2 ? alice.token : mallory.token;
       assert.equal((await h.http('GET', `/api/orgs/${spellings[idx]}`, { token: owner })).status, 200);
+    });
+
+    it('X13: the migration names existing organizations that differ only in case instead of failing obscurely', async () => {
+      const db = await createTestDatabase(kind);
+      const opened = await openDatabase(db.url);
+      try {
+        await migrate(opened);
+        // A database from before the rule: the index absent, two spellings of one name present.
+        await sql`drop index organizations_name_lower`.execute(opened.db);
+        await sql`delete from kysely_migration where name = '2026-12-04-org-name-case'`.execute(opened.db);
+        await sql`insert into organizations (id, name, created_at) values ('a1', 'Acme', 1), ('a2', 'acme', 2), ('b1', 'other', 3)`.execute(opened.db);
+        await assert.rejects(migrate(opened), /unique ignoring case.*several spellings: acme; rename/);
+        // Renamed by the operator, the migration completes and the rule holds in the database itself.
+        await sql`update organizations set name = 'acme-old' where id = 'a1'`.execute(opened.db);
+        assert.deepEqual(await migrate(opened), ['2026-12-04-org-name-case']);
+        await assert.rejects(sql`insert into organizations (id, name, created_at) values ('c1', 'ACME', 4)`.execute(opened.db));
+      } finally {
+        await opened.close();
+        await db.drop();
+      }
     });
   });
 }

@@ -20,6 +20,7 @@ import { openServices, type Services } from '../../src/services.js';
 import { ExchangeThrottle } from '../../src/domain/oidc/exchange-throttle.js';
 import { DryRunThrottle } from '../../src/domain/oidc/dry-run-throttle.js';
 import { TokenAuthThrottle } from '../../src/domain/tokens/auth-throttle.js';
+import { LoginThrottle, type ThrottleLimits } from '../../src/domain/sessions/login-throttle.js';
 import { VERSION } from '../../src/version.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 
@@ -82,6 +83,8 @@ export async function startHarness(
     exchangeRefusalLimit?: { perAddress: number; windowMs: number };
     /** Policy dry runs per caller and organization per window (default 10,000 a minute). */
     dryRunLimit?: { perCaller: number; perOrg: number; windowMs: number };
+    /** Sign-in limits (default 5 per account, 20 per address, 15 minutes); suites lower them to spend fewer password hashes. */
+    loginLimits?: ThrottleLimits;
     /** Failed token authentications per address per window (A10); suites that send many lift it (default 1,000,000 a minute). */
     tokenFailureLimit?: { perAddress: number; windowMs: number };
     /** TESSERA_OIDC_TOKEN_RETENTION in seconds (default 30 days). */
@@ -109,6 +112,7 @@ export async function startHarness(
   services.deps.oidc.exchanges = new ExchangeThrottle(clock, options.exchangeRefusalLimit ?? { perAddress: 10_000, windowMs: 60_000 });
   // And dozens of policy dry runs as one admin; the X06 suite sets the production limit.
   services.deps.oidc.dryRuns = new DryRunThrottle(clock, options.dryRunLimit ?? { perCaller: 10_000, perOrg: 10_000, windowMs: 60_000 });
+  if (options.loginLimits) services.deps.loginThrottle = new LoginThrottle(clock, options.loginLimits);
   // Timing suites (A08) send thousands of unknown tokens from one address on a frozen clock.
   services.deps.tokenFailures = new TokenAuthThrottle(clock, options.tokenFailureLimit ?? { perAddress: 1_000_000, windowMs: 60_000 });
   const logs = new LogCapture();

@@ -30,6 +30,7 @@ export class BudgetExceeded extends Error {
   }
 }
 
+/** The steps one evaluation has spent, against its limit; one instance per evaluation. */
 export class WorkBudget {
   private spent = 0;
   constructor(readonly limit: number = DEFAULT_MATCH_BUDGET) {}
