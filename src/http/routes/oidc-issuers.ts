@@ -132,7 +132,7 @@ export function registerOidcIssuerRoutes(app: FastifyInstance, deps: Deps): void
         tags,
         summary: 'Record the fingerprints of the certificates now serving the issuer (admins)',
         params: IssuerParams,
-        response: { 200: Type.Ref('OidcIssuer'), ...errorResponses(400, 401, 403, 404) },
+        response: { 200: Type.Ref('OidcIssuer'), ...errorResponses(400, 401, 403, 404, 429) },
       },
     },
     async (request) => {

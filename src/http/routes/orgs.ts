@@ -35,7 +35,7 @@ export function registerOrgRoutes(app: FastifyInstance, deps: Deps): void {
         tags,
         summary: 'Create an organization; the caller becomes its admin',
         body: Type.Object({ name: Type.String({ maxLength: 40 }) }, { additionalProperties: false }),
-        response: { 200: Type.Ref('Organization'), ...errorResponses(400, 401, 403, 409) },
+        response: { 200: Type.Ref('Organization'), ...errorResponses(400, 401, 403, 409, 429) },
       },
     },
     async (request) => {

@@ -38,7 +38,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: Deps): void {
         summary: 'Sign in with login and password; sets the session cookie',
         security: [],
         body: Type.Object({ login: Type.String({ minLength: 1, maxLength: 100 }), password: Password }, { additionalProperties: false }),
-        response: { 200: Type.Ref('Session'), ...errorResponses(400, 401, 403, 429) },
+        response: { 200: Type.Ref('Session'), ...errorResponses(400, 401, 403, 421, 429, 503) },
       },
     },
     async (request, reply) => {
@@ -87,7 +87,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: Deps): void {
         description: `Organization token creation, OIDC issuer and auth policy changes through a session whose password was proven ${REAUTHENTICATION_WINDOW_MS / 60_000} minutes ago or more answer 403 \`reauthentication_required\`; after this call they are allowed for ${REAUTHENTICATION_WINDOW_MS / 60_000} minutes. A wrong password (403 \`password_incorrect\`) counts against the sign-in throttle.`,
         security: [{ session: [] }],
         body: Type.Object({ password: Password }, { additionalProperties: false }),
-        response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 429) },
+        response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 421, 429, 503) },
       },
     },
     async (request, reply) => {

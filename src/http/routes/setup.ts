@@ -42,7 +42,7 @@ export function registerSetupRoutes(app: FastifyInstance, deps: Deps): void {
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Ref('Session'), ...errorResponses(400, 403, 409) },
+        response: { 200: Type.Ref('Session'), ...errorResponses(400, 403, 409, 421, 503) },
       },
     },
     async (request, reply) => {
