@@ -256,28 +256,32 @@ for (const kind of databaseKinds()) {
       expectRefusal(await send('POST', url, { body: { password: admin.password }, from }), 401, 'session_invalid');
       expectRefusal(await send('POST', url, { session, body: { password: person.password, extra: 1 }, from }), 400, 'invalid_request');
 
-      // Five wrong passwords (the per-account limit) are each refused and audited…
-      for (let i = 0; i < 5; i++) expectRefusal(await send('POST', url, { session, body: { password: `wrong-${i}` }, from }), 403, 'password_incorrect');
+      // A stolen session used from another address: five wrong passwords (the per-account limit
+      // for requesters the account does not know) are each refused and audited…
+      const thief = '127.0.0.6';
+      for (let i = 0; i < 5; i++) expectRefusal(await send('POST', url, { session, body: { password: `wrong-${i}` }, from: thief }), 403, 'password_incorrect');
       const failed = (await h.deps.store.listAudit(null, 10_000)).filter((e) => e.action === 'reauthentication_failed' && e.actorUserId === person.user.id);
       assert.equal(failed.length, 5);
-      // …and count against the account: a sign-in to it from an address that never signed in to it
-      // now waits, exactly as after five failed sign-ins. The owner's own address, where this
-      // session signed in, is known to the account, so the right password still works there (X08:
-      // nobody elsewhere can lock the owner out); the per-address limit bounds a thief there.
-      const locked = await send('POST', '/api/session', { body: { login: person.user.login, password: person.password }, from: '127.0.0.3' });
+      // …and count, exactly as five failed sign-ins would: from there even the right password now
+      // waits, and so does a sign-in to the account from any address that never signed in to it.
+      const locked = await send('POST', url, { session, body: { password: person.password }, from: thief });
       expectRefusal(locked, 429, 'too_many_attempts');
       assert.ok(Number(locked.headers['retry-after']) > 0);
+      expectRefusal(await send('POST', '/api/session', { body: { login: person.user.login, password: person.password }, from: '127.0.0.3' }), 429, 'too_many_attempts');
       assert.equal((await h.deps.store.listAudit(null, 10_000)).filter((e) => e.action === 'session_reauthenticated' && e.actorUserId === person.user.id).length, 0);
+      // The owner's own address, where the session signed in, is known to the account, so nobody
+      // elsewhere can lock the owner out (X08): there the right password still works.
       assert.equal((await send('POST', url, { session, body: { password: person.password }, from })).status, 204);
 
       // A failed password change counts in the same throttle (one shared check).
       const other = await account();
       const otherSession = await signIn(other.user.login, other.password, '127.0.0.4');
+      const elsewhere = '127.0.0.7';
       for (let i = 0; i < 3; i++) {
-        expectRefusal(await send('PUT', '/api/user/password', { session: otherSession, body: { currentPassword: `wrong-${i}`, newPassword: 'a brand new password' }, from: '127.0.0.4' }), 403, 'password_incorrect');
+        expectRefusal(await send('PUT', '/api/user/password', { session: otherSession, body: { currentPassword: `wrong-${i}`, newPassword: 'a brand new password' }, from: elsewhere }), 403, 'password_incorrect');
       }
-      for (let i = 0; i < 2; i++) expectRefusal(await send('POST', url, { session: otherSession, body: { password: `wrong-${i}` }, from: '127.0.0.4' }), 403, 'password_incorrect');
-      expectRefusal(await send('POST', '/api/session', { body: { login: other.user.login, password: other.password }, from: '127.0.0.5' }), 429, 'too_many_attempts');
+      for (let i = 0; i < 2; i++) expectRefusal(await send('POST', url, { session: otherSession, body: { password: `wrong-${i}` }, from: elsewhere }), 403, 'password_incorrect');
+      expectRefusal(await send('POST', url, { session: otherSession, body: { password: other.password }, from: elsewhere }), 429, 'too_many_attempts');
 
       // No password reached the audit trail.
       const text = JSON.stringify(await h.deps.store.listAudit(null, 10_000));
