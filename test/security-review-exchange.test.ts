@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { KeyObject, sign as rawSign } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { purgeExchanges } from '../src/domain/oidc/purge-exchanges.js';
 import { databaseKinds } from './support/databases.js';
@@ -155,6 +156,31 @@ for (const kind of databaseKinds()) {
       }
       // The JWT was never spent by the refusals: it still exchanges.
       assert.equal((await iss.exchange(jwt)).status, 200);
+    });
+
+    it('J24: a 2 MB token is 413, 10k dots and a token over 16 KiB are E-TX, over a socket; NC; the event loop stays responsive', async () => {
+      const jwt = await iss.sign(iss.claims());
+      const lag = monitorEventLoopDelay({ resolution: 10 });
+      lag.enable();
+      try {
+        const big = `${jwt}${'a'.repeat(2 * 1024 * 1024)}`;
+        await expectRefused(() => iss.exchange(big), 'invalid_request', { secrets: [jwt], audited: false, status: 413 });
+        const form = new URLSearchParams({ grant_type: GRANT, audience: `urn:pulumi:org:${iss.org}`, subject_token_type: ID_TOKEN, requested_token_type: ORG_TYPE, subject_token: big }).toString();
+        await expectRefused(() => h.http('POST', '/api/oauth/token', { body: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 'invalid_request', {
+          secrets: [jwt],
+          audited: false,
+          status: 413,
+        });
+        for (const token of ['.'.repeat(10_000), `${'a.'.repeat(5_000)}a`, `${jwt.split('.')[0]}.${'e'.repeat(16 * 1024)}.${jwt.split('.')[2]}`]) {
+          const res = await expectRefused(() => iss.exchange(token), 'invalid_request', { secrets: [jwt], audited: false });
+          assert.ok(res.ms < 1000, `${res.ms} ms`);
+        }
+      } finally {
+        lag.disable();
+      }
+      // Nothing here should hold the loop for long: a parse of 2 MB is a few milliseconds.
+      assert.ok(lag.max / 1e6 < 500, `event-loop delay peaked at ${(lag.max / 1e6).toFixed(0)} ms`);
+      assert.equal((await iss.exchange(jwt)).status, 200, 'the server keeps serving and the token was not spent');
     });
 
     it('T11: GET with the parameters in the query is 405; POST with subject_token in the URL is E-TX; neither URL is logged; NC', async () => {
