@@ -183,6 +183,30 @@ for (const kind of databaseKinds()) {
       assert.equal((await iss.exchange(jwt)).status, 200, 'the server keeps serving and the token was not spent');
     });
 
+    it('T12: a success over HTTP is 200 JSON with the four fields, no-store and no-cache, and a lifetime capped by the issuer maximum', async () => {
+      const patched = await h.http('PATCH', `/api/orgs/${iss.org}/oidc/issuers/${iss.issuerId}`, { token: iss.admin.token, body: { name: 'static', maxExpiration: 300 } });
+      assert.equal(patched.status, 200, patched.text);
+      try {
+        for (const extra of [{ expiration: 100_000 }, {}, { expiration: 120 }] as Array<Record<string, number>>) {
+          const res = await iss.exchange(await iss.sign(iss.claims()), extra);
+          assert.equal(res.status, 200, res.text);
+          assert.match(String(res.headers['content-type']), /^application\/json\b/);
+          assert.equal(res.headers['cache-control'], 'no-store');
+          assert.equal(res.headers.pragma, 'no-cache');
+          assert.deepEqual(Object.keys(res.json).sort(), ['access_token', 'expires_in', 'issued_token_type', 'scope', 'token_type']);
+          assert.equal(res.json.issued_token_type, ORG_TYPE);
+          assert.equal(res.json.token_type, 'token');
+          const granted = Math.min((extra as { expiration?: number }).expiration ?? 7200, 300);
+          assert.equal(res.json.expires_in, granted);
+          const me = await h.http('GET', '/api/user', { token: res.json.access_token });
+          assert.equal(me.status, 200, me.text);
+          assert.equal(me.json.token.expires, h.clock.nowSec() + granted, 'the token lives what expires_in says, on the server clock');
+        }
+      } finally {
+        await h.http('PATCH', `/api/orgs/${iss.org}/oidc/issuers/${iss.issuerId}`, { token: iss.admin.token, body: { name: 'static', maxExpiration: 90_000 } });
+      }
+    });
+
     it('T11: GET with the parameters in the query is 405; POST with subject_token in the URL is E-TX; neither URL is logged; NC', async () => {
       const jwt = await iss.sign(iss.claims());
       const query = new URLSearchParams({ grant_type: GRANT, audience: `urn:pulumi:org:${iss.org}`, subject_token_type: ID_TOKEN, requested_token_type: ORG_TYPE, subject_token: jwt }).toString();
