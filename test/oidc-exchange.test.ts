@@ -121,6 +121,8 @@ for (const kind of databaseKinds()) {
 
     function expectOAuthError(res: LightMyRequestResponse, status: number, error: string, secret?: string): { error: string; error_description: string; request_id: string } {
       assert.equal(res.statusCode, status, res.body);
+      assert.match(String(res.headers['content-type']), /^application\/json\b/);
+      if (secret) h.secrets.add(secret); // hand-made tokens too: close() checks no log line holds one
       const body = res.json() as { error: string; error_description: string; request_id: string };
       assert.deepEqual(Object.keys(body).sort(), ['error', 'error_description', 'request_id']);
       assert.equal(body.error, error);

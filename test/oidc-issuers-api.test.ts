@@ -259,22 +259,46 @@ for (const kind of databaseKinds()) {
       assert.deepEqual(versions.map((r) => r.json().version).sort(), [4, 5, 6, 7, 8]);
     });
 
-    it('Z07: admins only; another organization\'s issuers and policies are 404', async () => {
+    it('Z07: admins only; CRUD and dry runs on another organization\'s issuers and policies are 404 (or the same refusal as for no such id); NC', async () => {
       const created = (await register({ name: 'z07', url: `${plain.origin}/z07`, jwks: { keys: mock.issuer.keys.toJSON() } })).json() as WireIssuer;
       const policyId = (await call(h, 'GET', `/api/orgs/${orgName}/auth/policies/oidcissuers/${created.id}`, { token: admin.token })).json().id as string;
+      await call(h, 'PATCH', `/api/orgs/${orgName}/auth/policies/${policyId}`, { token: admin.token, body: { policies: ALLOW_MAIN } });
       const other = await makePerson(h);
       const otherOrg = await makeOrg(h, other.user);
+      // NC: the issuer, its policy and the audit trail of both organizations, before and after.
+      const otherAdminToken = await makeToken(h, other.principal, { type: 'organization', org: otherOrg.name }, { name: 'other-admin', admin: true });
+      const state = async () =>
+        JSON.stringify([
+          (await call(h, 'GET', `${issuersUrl()}/${created.id}`, { token: admin.token })).json(),
+          (await call(h, 'GET', `/api/orgs/${orgName}/auth/policies/oidcissuers/${created.id}`, { token: admin.token })).json(),
+          (await h.deps.store.listAudit(orgId, 10_000)).length,
+          (await h.deps.store.listAudit(otherOrg.id, 10_000)).length,
+        ]);
+      const before = await state();
       const paths: Array<['GET' | 'PATCH' | 'DELETE' | 'POST', string, unknown?]> = [
         ['GET', `/api/orgs/${otherOrg.name}/oidc/issuers/${created.id}`],
         ['PATCH', `/api/orgs/${otherOrg.name}/oidc/issuers/${created.id}`, { name: 'stolen' }],
         ['DELETE', `/api/orgs/${otherOrg.name}/oidc/issuers/${created.id}`],
         ['POST', `/api/orgs/${otherOrg.name}/oidc/issuers/${created.id}/regenerate-thumbprints`],
         ['GET', `/api/orgs/${otherOrg.name}/auth/policies/oidcissuers/${created.id}`],
+        ['POST', `/api/orgs/${otherOrg.name}/oidc/issuers/${created.id}/policies/test`, { requestedTokenType: 'organization', claims: { sub: 'repo:acme/app:ref:refs/heads/main' } }],
       ];
+      // As the other organization's admin.
       for (const [method, path, body] of paths) {
         expectError(await call(h, method, path, { token: other.token, ...(body ? { body } : {}) }), 404, 'issuer_not_found');
       }
-      expectError(await call(h, 'PATCH', `/api/orgs/${otherOrg.name}/auth/policies/${policyId}`, { token: other.token, body: { policies: ALLOW_MAIN } }), 404, 'policy_not_found');
+      expectError(await call(h, 'PATCH', `/api/orgs/${otherOrg.name}/auth/policies/${policyId}`, { token: other.token, body: { policies: [] } }), 404, 'policy_not_found');
+      // By its admin organization token: refused (403 where X02 bars organization tokens, else 404),
+      // and answered exactly as for an id that exists nowhere: no existence oracle.
+      const nowhere = '00000000-0000-4000-8000-000000000000';
+      for (const [method, path, body] of [...paths, ['PATCH', `/api/orgs/${otherOrg.name}/auth/policies/${policyId}`, { policies: [] }]] as typeof paths) {
+        const real = await call(h, method, path, { token: otherAdminToken.value, ...(body ? { body } : {}) });
+        const fake = await call(h, method, path.replace(created.id, nowhere).replace(policyId, nowhere), { token: otherAdminToken.value, ...(body ? { body } : {}) });
+        assert.ok(real.statusCode === 403 || real.statusCode === 404, `${method} ${path}: ${real.statusCode}`);
+        const words = (res: typeof real) => String(res.json().message).replace(created.id, '<id>').replace(policyId, '<id>').replace(nowhere, '<id>');
+        assert.deepEqual([real.statusCode, real.json().reason, words(real)], [fake.statusCode, fake.json().reason, words(fake)], `${method} ${path}`);
+      }
+      assert.equal(await state(), before, 'nothing changed, nothing audited');
       assert.equal((await call(h, 'GET', `/api/orgs/${otherOrg.name}/oidc/issuers`, { token: other.token })).json().oidcIssuers.length, 0);
       // Not a member: the organization itself is not found.
       expectError(await call(h, 'GET', `${issuersUrl()}/${created.id}`, { token: other.token }), 404, 'org_not_found');

@@ -304,7 +304,7 @@ for (const kind of databaseKinds()) {
       expectError(await call(h, 'GET', orgTokens, { token: orgAdminTokB.value }), 404, 'org_not_found');
     });
 
-    it('Z05: non-admin organization tokens and team tokens get 403 on every write route; tokens of another organization get 404; NC', async () => {
+    it('Z05: non-admin organization and team tokens (token or Bearer scheme) get 403 on every write route, Basic is never accepted, tokens of another organization get 404; NC, no audit event', async () => {
       const routes = routeTable(h.app);
       // Sign-in, sign-out and first-run setup take no token at all (test/sessions-api.test.ts and
       // test/accounts-api.test.ts cover them), nor does token exchange, whose credential is the
@@ -385,6 +385,13 @@ for (const kind of databaseKinds()) {
       const attempt = async (token: string, method: Method, path: string) =>
         call(h, method, fill(path), { token, ...(bodyFor(method, path) === undefined ? {} : { body: bodyFor(method, path) }) });
 
+      // The same tokens through the Bearer scheme, and a Basic header carrying an admin token (not an
+      // auth path of Tessera: never accepted, whatever it carries).
+      const attemptWith = async (authorization: string, method: Method, path: string) =>
+        call(h, method, fill(path), { headers: { authorization }, ...(bodyFor(method, path) === undefined ? {} : { body: bodyFor(method, path) }) });
+      const basic = (value: string) => `Basic ${Buffer.from(`${admin.user.login}:${value}`).toString('base64')}`;
+      const auditBefore = (await h.deps.store.listAudit(null, 100_000)).length;
+
       const failures: string[] = [];
       const check = (res: LightMyRequestResponse, expected: number, who: string, method: string, path: string) => {
         if (res.statusCode !== expected) {
@@ -398,6 +405,10 @@ for (const kind of databaseKinds()) {
         // Inside organization A, with member rights at most.
         check(await attempt(orgTokA.value, method, r.path), 403, 'non-admin org token', method, r.path);
         check(await attempt(teamTokT.value, method, r.path), 403, 'team token', method, r.path);
+        check(await attemptWith(`Bearer ${orgTokA.value}`, method, r.path), 403, 'non-admin org token (Bearer)', method, r.path);
+        check(await attemptWith(`bearer ${teamTokT.value}`, method, r.path), 403, 'team token (bearer)', method, r.path);
+        check(await attemptWith(basic(orgAdminTokA.value), method, r.path), 401, 'Basic with an admin org token', method, r.path);
+        check(await attemptWith(basic(admin.token), method, r.path), 401, "Basic with an admin's personal token", method, r.path);
         // From organization B: routes of A do not exist for them; the others are still refused.
         const expected = r.path.includes(':org') ? 404 : 403;
         for (const [who, t] of [
@@ -414,6 +425,8 @@ for (const kind of databaseKinds()) {
       }
       assert.deepEqual(failures, []);
       assert.equal(await snapshot(h), before, 'refusals change nothing');
+      // docs/decisions.md: permission refusals are logged with their reason, not audited.
+      assert.equal((await h.deps.store.listAudit(null, 100_000)).length, auditBefore, 'no audit event written by a refusal');
       await works(orgTokA.value);
       await works(victimPersonal.value);
     });

@@ -119,6 +119,9 @@ export async function oauthTokenRoutes(app: FastifyInstance, opts: { deps: Deps 
       },
     },
     async (request, reply) => {
+      // T11: a query string may carry the subject token, which the URL has then exposed to proxies,
+      // histories and logs; parameters belong in the body (RFC 6749 §3.2), so nothing is minted.
+      if (request.url.includes('?')) return sendOAuthError(reply, 400, 'invalid_request', 'the parameters belong in the request body, not the URL');
       const kind = bodyKind(request.headers['content-type']);
       let params: ParamsResult;
       if (kind === 'form' && Buffer.isBuffer(request.body)) params = paramsFromForm(request.body);
