@@ -21,6 +21,11 @@ export interface Ticket {
   release(): void;
 }
 
+/** Milliseconds to wait as whole seconds for Retry-After: at least 1, rounded up. */
+export function retryAfterSeconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
+}
+
 export type Reservation = { ok: true; ticket: Ticket } | { ok: false; retryAfterMs: number };
 
 /**

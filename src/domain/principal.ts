@@ -50,3 +50,13 @@ export function isOwnCredential(p: Principal): p is UserPrincipal {
   if (p.token === null) return true;
   return p.token.boundOrgId === null && p.token.createdByUserId === p.user.id;
 }
+
+/**
+ * Whom per-actor limits count against: the person (by session or personal token alike), or the
+ * organization or team token acting. The operator at the command line is not limited (null).
+ */
+export function actorKey(principal: Principal): string | null {
+  if (principal.kind === 'system') return null;
+  if (principal.kind === 'user') return `user:${principal.user.id}`;
+  return `token:${principal.token.id}`;
+}

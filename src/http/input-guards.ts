@@ -13,7 +13,7 @@ const NUL_MESSAGE = 'the request contains a NUL character (U+0000), which no fie
 /** onRequest: the path and query, raw (`%00`) or decoded. */
 export function refuseNulInUrl(request: FastifyRequest): void {
   const url = request.raw.url ?? '';
-  if (url.includes('\u0000') || /%00/i.test(url)) throw new DomainError('invalid_request', NUL_MESSAGE);
+  if (url.includes('\u0000') || url.includes('%00')) throw new DomainError('invalid_request', NUL_MESSAGE);
 }
 
 /**
@@ -23,7 +23,8 @@ export function refuseNulInUrl(request: FastifyRequest): void {
  */
 export function refuseNulInBody(body: unknown): void {
   if (Buffer.isBuffer(body)) {
-    if (body.includes(0) || /%00/i.test(body.toString('latin1'))) throw new DomainError('invalid_request', NUL_MESSAGE);
+    // Searched in the bytes: no string copy of every form body on the exchange's hot path.
+    if (body.includes(0) || body.includes('%00')) throw new DomainError('invalid_request', NUL_MESSAGE);
     return;
   }
   const stack: unknown[] = [body];

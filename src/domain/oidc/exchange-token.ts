@@ -1,3 +1,4 @@
+import { retryAfterSeconds } from '../failure-window.js';
 import { randomBytes } from 'node:crypto';
 import { recordAudit } from '../audit/record-audit.js';
 import type { Deps, RequestContext } from '../deps.js';
@@ -52,7 +53,7 @@ interface Attempt {
 export async function exchangeToken(deps: Deps, ctx: RequestContext, params: ParamsResult): Promise<ExchangeResult> {
   const reservation = await deps.oidc.exchanges.reserve(ctx.sourceIp);
   if (!reservation.ok) {
-    const wait = Math.max(1, Math.ceil(reservation.retryAfterMs / 1000));
+    const wait = retryAfterSeconds(reservation.retryAfterMs);
     return { ok: false, status: 429, retryAfter: wait, error: 'temporarily_unavailable', reason: 'too_many_refusals', description: 'too many refused exchanges from this address; retry later' };
   }
   const { ticket } = reservation;

@@ -1,7 +1,6 @@
 import type { Clock } from '../clock.js';
-import { FailureWindow } from '../failure-window.js';
-import { actorKey } from '../orgs/creation-throttle.js';
-import type { Principal } from '../principal.js';
+import { FailureWindow, retryAfterSeconds } from '../failure-window.js';
+import { actorKey, type Principal } from '../principal.js';
 
 /**
  * Operations that fetch from a caller-chosen URL (issuer registrations and thumbprint regenerations)
@@ -32,6 +31,6 @@ export class RegistrationThrottle {
     const actor = actorKey(principal);
     const perUser = this.limit.perUser ?? DEFAULT_REGISTRATION_LIMIT.perUser;
     const waitMs = this.attempts.take([{ key: `org:${orgId}`, limit: this.limit.perOrg }, ...(actor === null ? [] : [{ key: actor, limit: perUser }])]);
-    return waitMs > 0 ? Math.max(1, Math.ceil(waitMs / 1000)) : 0;
+    return waitMs > 0 ? retryAfterSeconds(waitMs) : 0;
   }
 }

@@ -1,19 +1,9 @@
 import type { Clock } from '../clock.js';
-import { FailureWindow } from '../failure-window.js';
-import type { Principal } from '../principal.js';
+import { FailureWindow, retryAfterSeconds } from '../failure-window.js';
+import { actorKey, type Principal } from '../principal.js';
 
 /** Organizations one person may create within the window (X14). */
 export const DEFAULT_ORG_CREATION_LIMIT = { perUser: 10, windowMs: 3600_000 };
-
-/**
- * Whom per-actor limits count against: the person (by session or personal token alike), or the
- * organization or team token acting. The operator at the command line is not limited (null).
- */
-export function actorKey(principal: Principal): string | null {
-  if (principal.kind === 'system') return null;
-  if (principal.kind === 'user') return `user:${principal.user.id}`;
-  return `token:${principal.token.id}`;
-}
 
 /** A place reserved for one creation: `done(true)` counts it, `done(false)` gives the place back. */
 export type CreationReservation = { ok: true; done(created: boolean): void } | { ok: false; retryAfterSeconds: number };
@@ -40,7 +30,7 @@ export class CreationThrottle {
     const actor = actorKey(principal);
     if (actor === null) return { ok: true, done: () => {} };
     const reservation = await this.created.reserve([{ key: actor, limit: this.limit.perUser }]);
-    if (!reservation.ok) return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(reservation.retryAfterMs / 1000)) };
+    if (!reservation.ok) return { ok: false, retryAfterSeconds: retryAfterSeconds(reservation.retryAfterMs) };
     const { ticket } = reservation;
     // The window counts "failures"; here what counts is a creation that committed.
     return { ok: true, done: (created) => (created ? ticket.fail() : ticket.release()) };

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { FailureWindow } from '../failure-window.js';
+import { FailureWindow, retryAfterSeconds } from '../failure-window.js';
 import { addressKey } from '../sessions/login-throttle.js';
 
 /**
@@ -34,10 +34,7 @@ export class TokenAuthThrottle {
    */
   fail(address: string | null): number {
     if (address === null) return 0;
-    const key = addressKey(address);
-    const waitMs = this.failures.waitMs(key, this.limit.perAddress);
-    if (waitMs > 0) return Math.max(1, Math.ceil(waitMs / 1000));
-    this.failures.record(key, this.limit.perAddress);
-    return 0;
+    const waitMs = this.failures.take([{ key: addressKey(address), limit: this.limit.perAddress }]);
+    return waitMs > 0 ? retryAfterSeconds(waitMs) : 0;
   }
 }

@@ -55,28 +55,25 @@ export async function authenticate(deps: Deps, ctx: RequestContext, header: stri
 
   // The token's kind and team are recorded so the audit log can say which dead credential a
   // pipeline still holds ("team token ci of team platform"); the team is named while it exists.
-  const usedTarget = { orgId: token.orgId, targetType: `${token.type}_token`, targetId: token.id, targetName: token.name || token.displayValue };
   // Repeated uses of one dead token share an audit row a minute, which counts them (X05).
-  if (token.revokedAt !== 0) {
+  const auditDeadUse = async (action: string, details: Record<string, unknown>): Promise<void> => {
     const uses = deps.deadTokenUses.note(token.id);
-    if (uses > 0) {
-      await recordAudit(deps.store, deps, ctx, principal ?? { kind: 'system' }, {
-        action: 'access_token_revoked_used',
-        ...usedTarget,
-        details: { uses, ...(team ? { team: team.name } : {}) },
-      });
-    }
+    if (uses === 0) return;
+    await recordAudit(deps.store, deps, ctx, principal ?? { kind: 'system' }, {
+      action,
+      orgId: token.orgId,
+      targetType: `${token.type}_token`,
+      targetId: token.id,
+      targetName: token.name || token.displayValue,
+      details: { ...details, uses, ...(team ? { team: team.name } : {}) },
+    });
+  };
+  if (token.revokedAt !== 0) {
+    await auditDeadUse('access_token_revoked_used', {});
     throw new DomainError('token_revoked', 'the access token has been revoked');
   }
   if (token.expires !== 0 && now >= token.expires) {
-    const uses = deps.deadTokenUses.note(token.id);
-    if (uses > 0) {
-      await recordAudit(deps.store, deps, ctx, principal ?? { kind: 'system' }, {
-        action: 'access_token_expired_used',
-        ...usedTarget,
-        details: { expires: token.expires, uses, ...(team ? { team: team.name } : {}) },
-      });
-    }
+    await auditDeadUse('access_token_expired_used', { expires: token.expires });
     const at = new Date(token.expires * 1000).toISOString();
     throw new DomainError('token_expired', `the access token expired at ${at}`);
   }
